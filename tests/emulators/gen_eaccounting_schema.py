@@ -99,7 +99,7 @@ def main(argv):
         "schemas": {name: strip_schema(s) for name, s in spec["components"]["schemas"].items()},
     }
     with open(OUT, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=0, sort_keys=True, separators=(",", ":"))
+        json.dump(doc, fh, indent=0, separators=(",", ":"))
         fh.write("\n")
     print("wrote %s (%d operations, %d schemas)" % (OUT, len(doc["operations"]), len(doc["schemas"])))
     return 0
