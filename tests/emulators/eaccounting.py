@@ -1954,7 +1954,39 @@ class EAccountingEmulator(Emulator):
 
     # ---- shop data (Magento seed catalogue) -----------------------------------
     def seed_shop_data(self):
-        raise SystemExit("--with-shop-data: tests/emulators/seeddata.py is not available yet")
+        """Articles (Number = SKU, every catalogue product) and customers (by e-mail)
+        of the Magento seed shop, from seeddata.py, so a steady-state sync finds them."""
+        import seeddata
+
+        unit = next(i for i, u in self.db["units"].items() if u["Code"] == "ST")
+        for p in seeddata.catalogue(self.args.seed):
+            coding = self.coding_by(p.get("tax_rate") or 0, "Service" if p["type"] == "virtual" else "Goods")
+            body = {"Number": p["sku"], "Name": p["name"][:50], "NameEnglish": p["name"][:50], "UnitId": unit,
+                    "CodingId": coding["Id"], "IsActive": p.get("status") == 1, "UsesMoss": True,
+                    "NetPrice": money(D(str(p.get("price") or 0))), "GrossPrice": money(D(str(p.get("price_incl_tax") or 0))),
+                    "StockBalance": D(str(p.get("qty") or 0)),
+                    "Barcodes": [{"Barcode": p["ean"], "BarcodeType": 0}] if p.get("ean") else []}
+            try:
+                self.store_article(body)
+            except HttpError:  # rounding of the shop's incl. price: let the server derive gross
+                body["GrossPrice"] = D(0)
+                self.store_article(body)
+        terms = {t["TermsOfPaymentTypeId"]: t["Id"] for t in self.db["terms"].values() if t["NumberOfDays"] in (0, 30)}
+        for c in seeddata.customers(self.args.seed):
+            addr = (c.get("addresses") or [{}])[0]
+            company = c.get("kind") == "company"
+            person = ("%s %s" % (c["firstname"], c["lastname"])).strip()
+            vat = c.get("vat_id") if company else None
+            body = {"Name": (c.get("company") if company and c.get("company") else person)[:50],
+                    "EmailAddress": c["email"], "IsPrivatePerson": not company, "IsActive": True,
+                    "InvoiceAddress1": ((addr.get("street") or [None])[0] or None),
+                    "InvoiceCity": addr.get("city") or "-", "InvoicePostalCode": (addr.get("postcode") or "-")[:10],
+                    "InvoiceCountryCode": c["country_id"], "Telephone": addr.get("telephone"),
+                    "CurrencyCode": seeddata.CURRENCY_OF_COUNTRY.get(c["country_id"], "EUR"),
+                    "VatNumber": vat, "ContactPersonName": person if company else None,
+                    "CorporateIdentityNumber": "%s-%s" % (vat[2:8], vat[8:12]) if vat and vat.startswith("SE") else None,
+                    "TermsOfPaymentId": terms[0] if company else terms[3]}
+            self.store_customer(body)
 
 
 def ocr(number):
