@@ -209,7 +209,7 @@ def shape(schema_name, record, depth=0):
     schema = SCHEMAS[schema_name]
     out = {}
     for name, prop in schema.get("properties", {}).items():
-        if name in record:
+        if name in record and not (record[name] is None and "null" not in types_of(prop)):
             out[name] = shape_value(prop, record[name], depth)
         else:
             out[name] = default_for(prop, depth)
@@ -484,6 +484,12 @@ ACCOUNTS = [
 ]
 
 
+# where a created object lives (Location header of 201 answers)
+LOCATIONS = {"CustomerApi": "customers", "ArticleApi": "articles", "OrderApi": "orders",
+             "CustomerInvoiceDraftApi": "customerinvoicedrafts", "CustomerInvoiceApi": "customerinvoices",
+             "PartnerResourceLinkApi": "partnerresourcelinks"}
+
+
 # ---------------------------------------------------------------------------
 # the emulator
 
@@ -597,7 +603,11 @@ class EAccountingEmulator(Emulator):
                 return result
             if method == "DELETE" or result is None:
                 return Response(op["success"], raw=b"", content_type="application/json; charset=utf-8")
-            return Response(op["success"], to_json(result))
+            headers = {}
+            collection = LOCATIONS.get(op["response"])
+            if op["success"] == 201 and collection and isinstance(result, dict) and result.get("Id"):
+                headers["Location"] = "%s/v2/%s/%s" % (self.base_url or "", collection, result["Id"])
+            return Response(op["success"], to_json(result), headers)
 
         self.add_route(method, "/v2" + spec_path, wrapped, route_name)
 

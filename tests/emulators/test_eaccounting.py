@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -37,6 +38,33 @@ REQUESTS = schemacheck.Validator(SPEC, mode="request", datetime_without_offset=T
 CLIENT_ID, CLIENT_SECRET = "ferry-demo", "ferry-demo-secret"
 REDIRECT = "http://127.0.0.1:8765/callback"
 ALL_SCOPES = "ea:api offline_access ea:sales ea:accounting ea:purchase"
+
+
+def _spec_routes():
+    routes = []
+    for path, item in (SPEC or {}).get("paths", {}).items():
+        rx = re.compile("^/v2" + re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(path)) + "/?$", re.IGNORECASE)
+        for method, op in item.items():
+            ok = sorted(c for c in op.get("responses", {}) if str(c).startswith("2"))
+            if not ok:
+                continue
+            schema = (op["responses"][ok[0]].get("content") or {}).get("application/json", {}).get("schema")
+            routes.append((method.upper(), rx, int(ok[0]), schema))
+    # literal paths before templated ones (/currencies/exchangerate before /currencies/{x})
+    routes.sort(key=lambda r: r[1].pattern.count("[^/]+"))
+    return routes
+
+
+SPEC_ROUTES = _spec_routes()
+
+
+def spec_response(method, path):
+    """(success status, response schema) the spec declares for this call."""
+    bare = path.split("?", 1)[0]
+    for m, rx, status, schema in SPEC_ROUTES:
+        if m == method and rx.match(bare):
+            return status, schema
+    return None, None
 
 
 class Emu:
@@ -134,9 +162,15 @@ class Base(unittest.TestCase):
         status, data, hdrs = self.emu.call(method, path, body, token=token)
         if expect is not None:
             self.assertEqual(status, expect, "%s %s -> %d %s" % (method, path, status, json.dumps(data)[:600]))
-        if HAVE_SPEC and data is not None:
-            if status >= 400:
+        if HAVE_SPEC and path.lower().startswith("/v2"):
+            want_status, schema = spec_response(method, path)
+            if status >= 400 and data is not None:
                 RESPONSES.check(data, "CommonExtendedBadRequest")
+            elif status < 300:
+                self.assertEqual(status, want_status, "success status per the spec for %s %s" % (method, path))
+                if schema is not None and data is not None and "$select" not in path:
+                    errors = RESPONSES.validate(data, schema)
+                    self.assertEqual(errors, [], "%s %s response does not match the spec" % (method, path))
         return status, data, hdrs
 
     def assertError(self, result, status, code, field=None):
@@ -623,6 +657,7 @@ class TestTotals(Base):
                           "Rows": [{"LineNumber": 1, "TotalAmountNoVatInvoiceCurrency": 200, "TotalAmountIncVatInvoiceCurrency": 250}]},
                          201, "CustomerInvoiceDraftValidationApi")[1]
         self.assertEqual((first["TotalAmount"], first["RemainingAmount"], first["PaymentStatus"]), (250, 250, 1))
+        self.assertEqual(first["InvoiceDate"][:10], time.strftime("%Y-%m-%d", time.gmtime()))
         self.assertEqual(first["CreatedFromDraftId"], d["Id"])
         self.assertEqual(first["VatSpecification"], [{"AmountInvoiceCurrency": 200, "VatAmountInvoiceCurrency": 50, "VatPercent": 0.25}])
         self.assertError(self.api("GET", "/v2/customerinvoicedrafts/" + d["Id"]), 404, 3000)
@@ -776,6 +811,48 @@ class TestFaults(Base):
         self.emu.admin("faults", {"route": "/connect/token", "status": 500, "body": {"error": "server_error"}})
         status, body = self.emu.form("/connect/token", {"grant_type": "refresh_token", "refresh_token": "x"})
         self.assertEqual((status, body), (500, {"error": "server_error"}))
+
+
+class TestFixtures(unittest.TestCase):
+    def test_fixtures_dir_and_modified_since(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "customers.json"), "w") as fh:
+                json.dump([{"CustomerNumber": "FX1", "Name": "Fixture AB", "InvoiceCity": "Lund", "InvoicePostalCode": "22100",
+                            "IsPrivatePerson": False, "IsActive": True}], fh)
+            with open(os.path.join(tmp, "catalogue.json"), "w") as fh:
+                json.dump({"articles": [{"Id": "11111111-2222-4333-8444-555555555555", "Number": "FX-ART", "Name": "Fixture",
+                                         "UnitId": None, "CodingId": None, "IsActive": True, "NetPrice": 80}]}, fh)
+            emu = None
+            try:
+                # UnitId/CodingId null: the fixture must be rejected, the emulator must not start
+                proc = subprocess.run([sys.executable, EMULATOR, "--port", "0", "--fixtures", tmp], capture_output=True,
+                                      text=True, timeout=20)
+                self.assertNotEqual(proc.returncode, 0)
+                ref = Emu()
+                ref.token = ref.mint()
+                unit = ref.call("GET", "/v2/units")[1]["Data"][0]["Id"]
+                coding = ref.call("GET", "/v2/articleaccountcodings")[1]["Data"][0]["Id"]
+                ref.stop()
+                with open(os.path.join(tmp, "catalogue.json"), "w") as fh:
+                    json.dump({"articles": [{"Id": "11111111-2222-4333-8444-555555555555", "Number": "FX-ART", "Name": "Fixture",
+                                             "UnitId": unit, "CodingId": coding, "IsActive": True, "NetPrice": 80}],
+                               "customerinvoices": [{"CustomerNumber": "FX1", "EuThirdParty": False, "RotReducedInvoicingType": 0,
+                                                     "Rows": [{"ArticleNumber": "FX-ART", "Quantity": 1, "UnitPrice": 80}]}]}, fh)
+                emu = Emu("--fixtures", tmp)
+                emu.token = emu.mint()
+                art = emu.call("GET", "/v2/articles/11111111-2222-4333-8444-555555555555")
+                self.assertEqual((art[0], art[1]["Number"]), (200, "FX-ART"))
+                invs = emu.call("GET", "/v2/customerinvoices?modifiedSinceUtc=2000-01-01T00:00:00Z")[1]["Data"]
+                self.assertEqual([i["CustomerNumber"] for i in invs], ["FX1"])
+                emu.admin("clock", {"advance": 86400})
+                emu.token = emu.mint()  # a day later the old token has expired
+                self.assertEqual(emu.call("GET", "/v2/customerinvoices?modifiedSinceUtc=" +
+                                          q(emu.admin("clock", {})[1]["now"]))[1]["Data"], [])
+                self.assertEqual(emu.call("GET", "/v2/customerinvoices?modifiedSinceUtc=bad")[1]["ErrorCode"], 6001)
+            finally:
+                if emu:
+                    emu.stop()
 
 
 class TestShopData(unittest.TestCase):
