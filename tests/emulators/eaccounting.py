@@ -1966,7 +1966,10 @@ class EAccountingEmulator(Emulator):
     def seed_shop_data(self):
         """Articles (Number = SKU, every catalogue product) and customers (by e-mail)
         of the Magento seed shop, from seeddata.py, so a steady-state sync finds them."""
-        import seeddata
+        try:
+            import seeddata
+        except ImportError as e:
+            raise SystemExit("--with-shop-data needs tests/emulators/seeddata.py (the Magento seed generator): %s" % e)
 
         unit = next(i for i, u in self.db["units"].items() if u["Code"] == "ST")
         for p in seeddata.catalogue(self.args.seed):
