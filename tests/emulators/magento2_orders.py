@@ -1,0 +1,627 @@
+"""Magento 2 orders for the emulator: the OrderInterface JSON shape and an
+order store that stays fast with 100,000 orders.
+
+Shape (shared/spec/magento2/order_get_response.json is the template):
+configurable = parent row (type configurable, sku of the chosen child, the
+price) + child row (type simple, price 0, no *_incl_tax, parent_item_id and a
+parent_item copy); dynamic bundle = parent row whose amounts are the sum of
+its children + child rows with their own prices and tax; fixed bundle =
+parent row with the price and tax + child rows at 0; grouped = standalone
+rows of type grouped; shipping address and method only under
+extension_attributes.shipping_assignments; nulls omitted except
+payment.account_status and payment.cc_last4; integral amounts without ".0".
+
+Store: orders generated from the seed are not kept as JSON.  Every order has a
+small "head" (ids, dates, status, customer, currency) kept in sorted indexes
+(updated_at, created_at, entity_id, increment_id); the JSON of an order is
+built when it is asked for (and cached); an order that changes (comment,
+cancel, fixture...) is kept as JSON from then on.  A search whose filters and
+sort orders only use head fields never builds an order it does not return.
+"""
+
+import bisect
+import collections
+import copy
+import hashlib
+
+import seeddata
+from magento2_errors import MagentoError, ORDER_NOT_FOUND
+from magento2_search import _norm_datetime, matches, mysql_number, page_bounds, sort_items
+
+money = seeddata.money
+HEAD_FIELDS = ("entity_id", "increment_id", "created_at", "updated_at", "status", "state", "customer_id",
+               "customer_email", "customer_firstname", "customer_lastname", "customer_is_guest",
+               "customer_group_id", "order_currency_code", "base_currency_code", "store_id")
+STORE_NAME = "Main Website\nMain Website Store\n"
+# states that still hold a stock reservation (placed, not shipped, not canceled)
+RESERVING_STATES = ("new", "pending_payment", "processing", "holded", "payment_review")
+STATUSES_OF_STATE = {
+    "new": ("pending",),
+    "pending_payment": ("pending_payment",),
+    "processing": ("processing", "fraud"),
+    "holded": ("holded",),
+    "complete": ("complete",),
+    "closed": ("closed",),
+    "canceled": ("canceled",),
+    "payment_review": ("payment_review", "fraud"),
+}
+CACHE_SIZE = 4096
+
+
+# ---- rendering a seeddata order as Magento JSON ----------------------------------------
+
+def _item_ids(entity_id, k):
+    return entity_id * 100 + k + 1, entity_id * 100 + 51 + k
+
+
+def _render_row(order, k, row, ids_of, bundle_ids):
+    cur = order["order_currency_code"]
+    base = seeddata.BASE_CURRENCY
+    a, b = row["amounts"][cur], row["amounts"][base]
+    item_id, quote_item_id = _item_ids(order["entity_id"], k)
+    ids_of[k] = item_id
+    parent = order["rows"][row["parent"]] if row["parent"] is not None else None
+    config_child = parent is not None and parent["product_type"] == "configurable"
+    bundle_parent = row["product_type"] == "bundle"
+    discounted = a.discount_amount > 0 or (order["discount"] is not None and row["parent"] is None)
+    invoiced, shipped = order["invoiced"], order["shipped"] and not row["is_virtual"]
+    qty = row["qty"]
+    item = {"amount_refunded": money(a.row_total) if order["refunded"] else 0}
+    if discounted and order["discount"]:
+        item["applied_rule_ids"] = str(order["discount"]["rule_id"])
+    item.update({
+        "base_amount_refunded": money(b.row_total) if order["refunded"] else 0,
+        "base_discount_amount": money(b.discount_amount),
+        "base_discount_invoiced": money(b.discount_amount) if invoiced else 0,
+    })
+    if not (config_child or bundle_parent):
+        item["base_discount_tax_compensation_amount"] = money(b.discount_tax_compensation_amount)
+    if not config_child:
+        item["base_original_price"] = money(b.original_price)
+    item["base_price"] = money(b.price)
+    if not config_child:
+        item["base_price_incl_tax"] = money(b.price_incl_tax)
+    item["base_row_invoiced"] = money(b.row_total) if invoiced else 0
+    item["base_row_total"] = money(b.row_total)
+    if not config_child:
+        item["base_row_total_incl_tax"] = money(b.row_total_incl_tax)
+    item.update({
+        "base_tax_amount": money(b.tax_amount),
+        "base_tax_invoiced": money(b.tax_amount) if invoiced else 0,
+        "created_at": order["created_at"],
+        "discount_amount": money(a.discount_amount),
+        "discount_invoiced": money(a.discount_amount) if invoiced else 0,
+        "discount_percent": order["discount"]["percent"] if (order["discount"] and a.discount_amount > 0) else 0,
+        "free_shipping": 0,
+    })
+    if not (config_child or bundle_parent):
+        item["discount_tax_compensation_amount"] = money(a.discount_tax_compensation_amount)
+    item.update({
+        "is_qty_decimal": 0,
+        "is_virtual": row["is_virtual"],
+        "item_id": item_id,
+        "name": row["name"],
+        "no_discount": 0,
+        "order_id": order["entity_id"],
+        "original_price": money(a.original_price),
+    })
+    if parent is not None:
+        item["parent_item_id"] = ids_of[row["parent"]]
+    item["price"] = money(a.price)
+    if not config_child:
+        item["price_incl_tax"] = money(a.price_incl_tax)
+    item.update({
+        "product_id": row["product_id"],
+        "product_type": row["product_type"],
+        "qty_canceled": qty if order["canceled"] else 0,
+        "qty_invoiced": qty if invoiced else 0,
+        "qty_ordered": qty,
+        "qty_refunded": qty if order["refunded"] else 0,
+        "qty_shipped": qty if shipped else 0,
+        "quote_item_id": quote_item_id,
+        "row_invoiced": money(a.row_total) if invoiced else 0,
+        "row_total": money(a.row_total),
+    })
+    if not config_child:
+        item["row_total_incl_tax"] = money(a.row_total_incl_tax)
+    weight = row["weight"]
+    if bundle_parent:
+        weight = sum((r["weight"] or 0) * r.get("bundle_selection_qty", 1)
+                     for r in order["rows"] if r["parent"] == k)
+    item["row_weight"] = money(seeddata.D(str(weight or 0)) * qty) if parent is None else 0
+    item.update({
+        "sku": row["sku"],
+        "store_id": 1,
+        "tax_amount": money(a.tax_amount),
+        "tax_invoiced": money(a.tax_amount) if invoiced else 0,
+    })
+    if a.tax_percent is not None:
+        item["tax_percent"] = money(a.tax_percent)
+    item["updated_at"] = order["created_at"]
+    if weight is not None and not row["is_virtual"]:
+        item["weight"] = money(seeddata.D(str(weight)))
+    if row.get("configurable_options"):
+        item["product_option"] = {"extension_attributes": {"configurable_item_options": [
+            {"option_id": str(seeddata.ATTRIBUTES[o["code"]]["attribute_id"]), "option_value": o["option_value"]}
+            for o in row["configurable_options"]]}}
+    if bundle_parent:
+        options = []
+        for child in (r for r in order["rows"] if r["parent"] == k):
+            option_id, selection_id = bundle_ids(row["bundle_sku"], child["bundle_option"], child["sku"])
+            options.append({"option_id": option_id, "option_qty": child["bundle_selection_qty"],
+                            "option_selections": [selection_id]})
+        item["product_option"] = {"extension_attributes": {"bundle_options": options}}
+    return item
+
+
+def _address(order, kind, entity_id, source):
+    out = {"address_type": kind, "city": source["city"]}
+    if source.get("company"):
+        out["company"] = source["company"]
+    out["country_id"] = source["country_id"]
+    if source.get("customer_address_id"):
+        out["customer_address_id"] = source["customer_address_id"]
+    if order["customer_id"] is not None:
+        out["customer_id"] = order["customer_id"]
+    out.update({"email": source["email"], "entity_id": entity_id, "firstname": source["firstname"],
+                "lastname": source["lastname"], "parent_id": order["entity_id"], "postcode": source["postcode"]})
+    if source.get("region"):
+        out.update({"region": source["region"], "region_code": source["region_code"],
+                    "region_id": source["region_id"]})
+    out["street"] = list(source["street"])
+    out["telephone"] = source["telephone"]
+    if source.get("vat_id"):
+        out["vat_id"] = source["vat_id"]
+    return out
+
+
+def _payment(order, t, bt):
+    p = order["payment"]
+    info = [p["title"]]
+    if p["method"] in ("banktransfer", "cashondelivery"):
+        info.append("")  # their (empty) instructions, as in the sample
+    out = {"account_status": None, "additional_information": info}
+    if order["canceled"]:
+        out["amount_canceled"] = money(t["grand_total"])
+    out["amount_ordered"] = money(t["grand_total"])
+    if order["invoiced"]:
+        out["amount_paid"] = money(t["grand_total"])
+    if order["refunded"]:
+        out["amount_refunded"] = money(t["grand_total"])
+    if order["canceled"]:
+        out["base_amount_canceled"] = money(bt["grand_total"])
+    out["base_amount_ordered"] = money(bt["grand_total"])
+    if order["invoiced"]:
+        out["base_amount_paid"] = money(bt["grand_total"])
+    if order["refunded"]:
+        out["base_amount_refunded"] = money(bt["grand_total"])
+    out["base_shipping_amount"] = money(bt["shipping"])
+    out["cc_last4"] = None
+    out["entity_id"] = order["entity_id"]
+    out["method"] = p["method"]
+    out["parent_id"] = order["entity_id"]
+    if p.get("po_number"):
+        out["po_number"] = p["po_number"]
+    out["shipping_amount"] = money(t["shipping"])
+    return out
+
+
+def _shipping_total(t, bt):
+    return {
+        "base_shipping_amount": money(bt["shipping"]),
+        "base_shipping_discount_amount": 0,
+        "base_shipping_discount_tax_compensation_amnt": 0,
+        "base_shipping_incl_tax": money(bt["shipping_incl_tax"]),
+        "base_shipping_tax_amount": money(bt["shipping_tax"]),
+        "shipping_amount": money(t["shipping"]),
+        "shipping_discount_amount": 0,
+        "shipping_discount_tax_compensation_amount": 0,
+        "shipping_incl_tax": money(t["shipping_incl_tax"]),
+        "shipping_tax_amount": money(t["shipping_tax"]),
+    }
+
+
+def _money_fields(order, t, bt):
+    """The order-level amounts, with the invoiced/refunded/canceled families by status."""
+    neg = lambda v: money(-v) if v else 0  # noqa: E731  discount is negative when present
+    paid = t["grand_total"] if order["invoiced"] else 0
+    base_paid = bt["grand_total"] if order["invoiced"] else 0
+    out = {
+        "base_discount_amount": neg(bt["discount"]),
+        "base_grand_total": money(bt["grand_total"]),
+        "base_discount_tax_compensation_amount": money(bt["dtc"]),
+        "base_shipping_amount": money(bt["shipping"]),
+        "base_shipping_discount_amount": 0,
+        "base_shipping_discount_tax_compensation_amnt": 0,
+        "base_shipping_incl_tax": money(bt["shipping_incl_tax"]),
+        "base_shipping_tax_amount": money(bt["shipping_tax"]),
+        "base_subtotal": money(bt["subtotal"]),
+        "base_subtotal_incl_tax": money(bt["subtotal_incl_tax"]),
+        "base_tax_amount": money(bt["tax"]),
+        "base_total_due": money(max(bt["grand_total"] - base_paid, 0)),
+        "discount_amount": neg(t["discount"]),
+        "grand_total": money(t["grand_total"]),
+        "discount_tax_compensation_amount": money(t["dtc"]),
+        "shipping_amount": money(t["shipping"]),
+        "shipping_discount_amount": 0,
+        "shipping_discount_tax_compensation_amount": 0,
+        "shipping_incl_tax": money(t["shipping_incl_tax"]),
+        "shipping_tax_amount": money(t["shipping_tax"]),
+        "subtotal": money(t["subtotal"]),
+        "subtotal_incl_tax": money(t["subtotal_incl_tax"]),
+        "tax_amount": money(t["tax"]),
+        "total_due": money(max(t["grand_total"] - paid, 0)),
+    }
+    families = []
+    if order["invoiced"]:
+        families.append(("invoiced", {"subtotal": "subtotal", "tax": "tax", "shipping": "shipping",
+                                      "discount": "discount", "total": "grand_total"}))
+        out.update({"total_paid": money(t["grand_total"]), "base_total_paid": money(bt["grand_total"]),
+                    "base_total_invoiced_cost": 0})
+    if order["refunded"]:
+        families.append(("refunded", {"subtotal": "subtotal", "tax": "tax", "shipping": "shipping",
+                                      "discount": "discount", "total": "grand_total"}))
+        out.update({"total_offline_refunded": money(t["grand_total"]),
+                    "base_total_offline_refunded": money(bt["grand_total"]),
+                    "adjustment_positive": 0, "adjustment_negative": 0,
+                    "base_adjustment_positive": 0, "base_adjustment_negative": 0})
+    if order["canceled"]:
+        families.append(("canceled", {"subtotal": "subtotal", "tax": "tax", "shipping": "shipping",
+                                      "discount": "discount", "total": "grand_total"}))
+    for suffix, names in families:
+        for name, key in names.items():
+            field = "%s_%s" % (name, suffix)
+            value_t, value_b = t[key], bt[key]
+            if name == "discount":
+                out[field], out["base_" + field] = neg(value_t), neg(value_b)
+            else:
+                out[field], out["base_" + field] = money(value_t), money(value_b)
+    return out
+
+
+def render_order(order, bundle_ids):
+    """Magento's OrderInterface JSON for a seeddata order."""
+    n = order["entity_id"]
+    cur = order["order_currency_code"]
+    t, bt = order["totals"][cur], order["totals"][seeddata.BASE_CURRENCY]
+    ids_of = {}
+    items = []
+    for k, row in enumerate(order["rows"]):
+        items.append(_render_row(order, k, row, ids_of, bundle_ids))
+    for k, row in enumerate(order["rows"]):
+        if row["parent"] is not None:
+            parent_copy = dict(items[row["parent"]])
+            items[k]["parent_item"] = parent_copy
+    top = [r for r in order["rows"] if r["parent"] is None]
+    status = order["status"]
+    out = {}
+    if order["discount"]:
+        out["applied_rule_ids"] = str(order["discount"]["rule_id"])
+    out["base_currency_code"] = seeddata.BASE_CURRENCY
+    money_fields = _money_fields(order, t, bt)
+    out.update({k: v for k, v in sorted(money_fields.items()) if k.startswith("base_")})
+    out.update({
+        "base_to_global_rate": 1,
+        "base_to_order_rate": order["base_to_order_rate"],
+        "billing_address_id": 2 * n,
+    })
+    if order["discount"]:
+        out["coupon_code"] = order["discount"]["coupon_code"]
+    out.update({
+        "created_at": order["created_at"],
+        "customer_email": order["customer_email"],
+        "customer_firstname": order["customer_firstname"],
+        "customer_group_id": order["customer_group_id"],
+    })
+    if order["customer_id"] is not None:
+        out["customer_id"] = order["customer_id"]
+    out.update({
+        "customer_is_guest": order["customer_is_guest"],
+        "customer_lastname": order["customer_lastname"],
+        "customer_note_notify": 1,
+    })
+    if order.get("customer_taxvat"):
+        out["customer_taxvat"] = order["customer_taxvat"]
+    if order["discount"]:
+        out["discount_description"] = order["discount"]["description"]
+    out.update({k: v for k, v in sorted(money_fields.items()) if not k.startswith("base_")})
+    out.update({
+        "email_sent": 1,
+        "entity_id": n,
+        "global_currency_code": seeddata.BASE_CURRENCY,
+    })
+    if status == "holded":
+        out["hold_before_state"] = "processing"
+        out["hold_before_status"] = "processing"
+    out.update({
+        "increment_id": order["increment_id"],
+        "is_virtual": order["is_virtual"],
+        "order_currency_code": cur,
+        "protect_code": hashlib.sha1(("ferry%d" % n).encode()).hexdigest()[:6],
+        "quote_id": n + 100,
+        "remote_ip": "192.0.2.%d" % (n % 250 + 1),
+    })
+    if order["shipping"]["description"]:
+        out["shipping_description"] = order["shipping"]["description"]
+    out.update({
+        "state": order["state"],
+        "status": status,
+        "store_currency_code": seeddata.BASE_CURRENCY,
+        "store_id": 1,
+        "store_name": STORE_NAME,
+        "store_to_base_rate": 0,
+        "store_to_order_rate": 0,
+        "total_item_count": len(top),
+        "total_qty_ordered": money(sum(seeddata.D(r["qty"]) for r in top)),
+        "updated_at": order["updated_at"],
+        "weight": money(sum((seeddata.D(str(i["row_weight"])) for i in items if "parent_item_id" not in i),
+                            seeddata.D(0))),
+    })
+    out = {k: out[k] for k in sorted(out, key=_order_key_rank)}
+    out["items"] = items
+    out["billing_address"] = _address(order, "billing", 2 * n, order["billing_address"])
+    out["payment"] = _payment(order, t, bt)
+    out["status_histories"] = [
+        {"comment": h["comment"], "created_at": h["created_at"], "entity_id": n * 10 + i + 1,
+         "entity_name": "order", "is_customer_notified": h["is_customer_notified"], "is_visible_on_front": 0,
+         "parent_id": n, "status": h["status"]}
+        for i, h in enumerate(order["history"])]
+    shipping = {}
+    if order["shipping_address"] is not None:
+        shipping["address"] = _address(order, "shipping", 2 * n - 1, order["shipping_address"])
+    if order["shipping"]["method"]:
+        shipping["method"] = order["shipping"]["method"]
+    shipping["total"] = _shipping_total(t, bt)
+    ext = {"shipping_assignments": [{"shipping": shipping, "items": copy.deepcopy(items)}]}
+    info = [{"key": "method_title", "value": order["payment"]["title"]}]
+    if order["payment"]["method"] in ("banktransfer", "cashondelivery"):
+        info.append({"key": "instructions", "value": ""})
+    ext["payment_additional_info"] = info
+    if order["applied_taxes"]:
+        ext["applied_taxes"] = order["applied_taxes"]
+        ext["item_applied_taxes"] = _item_applied_taxes(order, items)
+    out["extension_attributes"] = ext
+    return out
+
+
+def _order_key_rank(key):
+    # Magento lists the scalar fields in getter order: alphabetical by their
+    # old names, when discount_tax_compensation was still called hidden_tax
+    return key.replace("discount_tax_compensation", "hidden_tax")
+
+
+def _item_applied_taxes(order, items):
+    cur, base = order["order_currency_code"], seeddata.BASE_CURRENCY
+    out = []
+    for k, row in enumerate(order["rows"]):
+        a = row["amounts"][cur]
+        if row.get("bundle_dynamic") or not a.tax_percent or not a.row_total:
+            continue
+        code = "%s-VAT-%s" % (order["country_id"], money(a.tax_percent))
+        out.append({"type": "product", "item_id": items[k]["item_id"], "applied_taxes": [
+            {"code": code, "title": code, "percent": money(a.tax_percent), "amount": money(a.tax_amount),
+             "base_amount": money(row["amounts"][base].tax_amount)}]})
+    ship = order["shipping"]["amounts"]
+    if ship[cur].row_total and ship[cur].tax_percent:
+        code = "%s-VAT-%s" % (order["country_id"], money(ship[cur].tax_percent))
+        out.append({"type": "shipping", "applied_taxes": [
+            {"code": code, "title": code, "percent": money(ship[cur].tax_percent),
+             "amount": money(ship[cur].tax_amount), "base_amount": money(ship[base].tax_amount)}]})
+    return out
+
+
+# ---- the store ---------------------------------------------------------------------------
+
+class OrderStore:
+    """Orders by entity id, with sorted indexes for the common searches."""
+
+    def __init__(self, seed, n, catalogue, customers, bundle_ids):
+        self.seed, self.n = seed, n
+        self.catalogue, self.customers = catalogue, customers
+        self.bundle_ids = bundle_ids
+        self.heads = {}
+        self.overrides = {}  # entity_id -> order JSON (changed or loaded from fixtures)
+        self.cache = collections.OrderedDict()
+        self._seed_heads = seeddata.order_heads(seed, n, customers) if n else []
+        for h in self._seed_heads:
+            self.heads[h["entity_id"]] = {k: h[k] for k in HEAD_FIELDS}
+        self.by_increment = {h["increment_id"].casefold(): h["entity_id"] for h in self.heads.values()}
+        self._reindex()
+        self._reservations = None
+
+    # ---- indexes ----
+    def _reindex(self):
+        self.ids = sorted(self.heads)
+        self.by_updated = sorted((h["updated_at"], h["entity_id"]) for h in self.heads.values())
+        self.by_created = sorted((h["created_at"], h["entity_id"]) for h in self.heads.values())
+
+    def _move_updated(self, entity_id, old, new):
+        pos = bisect.bisect_left(self.by_updated, (old, entity_id))
+        if pos < len(self.by_updated) and self.by_updated[pos] == (old, entity_id):
+            del self.by_updated[pos]
+        bisect.insort(self.by_updated, (new, entity_id))
+
+    def next_entity_id(self):
+        return (self.ids[-1] + 1) if self.ids else 1
+
+    # ---- reading ----
+    def __len__(self):
+        return len(self.heads)
+
+    def get(self, entity_id):
+        """The order JSON (do not modify it); None when unknown."""
+        if entity_id in self.overrides:
+            return self.overrides[entity_id]
+        if entity_id not in self.heads:
+            return None
+        cached = self.cache.get(entity_id)
+        if cached is not None:
+            self.cache.move_to_end(entity_id)
+            return cached
+        plain = seeddata.order(self.seed, self.n, entity_id - 1, self.catalogue, self.customers, self._seed_heads)
+        order = render_order(plain, self.bundle_ids)
+        self.cache[entity_id] = order
+        if len(self.cache) > CACHE_SIZE:
+            self.cache.popitem(last=False)
+        return order
+
+    def require(self, entity_id):
+        try:
+            entity_id = int(str(entity_id))
+        except ValueError:
+            raise MagentoError(404, ORDER_NOT_FOUND)
+        order = self.get(entity_id)
+        if order is None:
+            raise MagentoError(404, ORDER_NOT_FOUND)
+        return order
+
+    # ---- searching ----
+    def search(self, criteria, legacy=False):
+        """(page of order JSONs, total_count) for a SearchCriteria."""
+        fields = {f.field for group in criteria.groups for f in group}
+        fields |= {field for field, _ in criteria.sort_orders if field}
+        on_heads = fields <= set(HEAD_FIELDS)
+        if on_heads:
+            source = lambda eid: self.heads[eid]  # noqa: E731
+        else:
+            source = self.get
+        candidates, ordered = self._candidates(criteria)
+        getter = lambda eid, field: source(eid).get(field)  # noqa: E731
+        hits = [eid for eid in candidates if matches(criteria, lambda field, eid=eid: source(eid).get(field))]
+        if not ordered:
+            sort_items(hits, criteria, getter)
+        total = len(hits)
+        start, stop = page_bounds(criteria, total, legacy)
+        return [self.get(eid) for eid in hits[start:stop]], total
+
+    def _candidates(self, criteria):
+        """Entity ids worth testing, narrowed with an index; and whether they are already in sort order."""
+        best = None
+        for group in criteria.groups:
+            if len(group) != 1:
+                continue
+            narrowed = self._narrow(group[0])
+            if narrowed is not None and (best is None or len(narrowed) < len(best)):
+                best = narrowed
+        sort = [(f, d) for f, d in criteria.sort_orders if f]
+        by_updated = sort and sort[0][0] == "updated_at" and all(f in ("updated_at", "entity_id") for f, _ in sort)
+        if by_updated and (len(sort) == 1 or sort[1] == ("entity_id", "ASC")):
+            return self._in_updated_order(best, sort[0][1] == "ASC"), True
+        if best is None:
+            return list(self.ids), False
+        return sorted(best), False
+
+    def _in_updated_order(self, subset, ascending):
+        rows = self.by_updated if subset is None else [r for r in self.by_updated if r[1] in subset] \
+            if len(subset) * 8 > len(self.by_updated) else sorted(
+                (self.heads[e]["updated_at"], e) for e in subset)
+        if ascending:
+            return [e for _, e in rows]
+        out, i = [], len(rows)
+        while i > 0:  # descending by date, ties still by entity_id ascending
+            j = i - 1
+            while j > 0 and rows[j - 1][0] == rows[i - 1][0]:
+                j -= 1
+            out.extend(e for _, e in rows[j:i])
+            i = j
+        return out
+
+    def _narrow(self, f):
+        """A set of entity ids that can match the single filter f, or None (no index)."""
+        cond = f.condition
+        if f.value is None:
+            return None
+        if f.field in ("updated_at", "created_at"):
+            index = self.by_updated if f.field == "updated_at" else self.by_created
+            value = _norm_datetime(f.value)
+            lo, hi = 0, len(index)
+            if cond == "eq":
+                lo, hi = bisect.bisect_left(index, (value,)), bisect.bisect_right(index, (value, float("inf")))
+            elif cond == "gt":
+                lo = bisect.bisect_right(index, (value, float("inf")))
+            elif cond in ("gteq", "moreq", "from"):
+                lo = bisect.bisect_left(index, (value,))
+            elif cond == "lt":
+                hi = bisect.bisect_left(index, (value,))
+            elif cond in ("lteq", "to"):
+                hi = bisect.bisect_right(index, (value, float("inf")))
+            else:
+                return None
+            return {e for _, e in index[lo:hi]}
+        if f.field == "entity_id" and cond in ("eq", "gt", "gteq", "moreq", "from", "lt", "lteq", "to"):
+            value = mysql_number(f.value)
+            lo, hi = 0, len(self.ids)
+            if cond == "eq":
+                lo, hi = bisect.bisect_left(self.ids, value), bisect.bisect_right(self.ids, value)
+            elif cond == "gt":
+                lo = bisect.bisect_right(self.ids, value)
+            elif cond in ("gteq", "moreq", "from"):
+                lo = bisect.bisect_left(self.ids, value)
+            elif cond == "lt":
+                hi = bisect.bisect_left(self.ids, value)
+            else:
+                hi = bisect.bisect_right(self.ids, value)
+            return set(self.ids[lo:hi])
+        if f.field == "increment_id" and cond in ("eq", "in"):
+            values = [f.value] if cond == "eq" else str(f.value).split(",")
+            found = {self.by_increment.get(str(v).rstrip(" ").casefold()) for v in values}
+            found.discard(None)
+            return found
+        return None
+
+    # ---- changing ----
+    def editable(self, entity_id):
+        """The order JSON to change in place (copied into the overrides once)."""
+        order = self.overrides.get(entity_id)
+        if order is None:
+            order = copy.deepcopy(self.require(entity_id))
+            self.overrides[entity_id] = order
+            self.cache.pop(entity_id, None)
+        return order
+
+    def touch(self, order, now_text):
+        """Record a change: updated_at, head, index, reservations."""
+        eid = order["entity_id"]
+        head = self.heads[eid]
+        old = head["updated_at"]
+        order["updated_at"] = now_text
+        for k in HEAD_FIELDS:
+            head[k] = order.get(k)
+        self._move_updated(eid, old, now_text)
+        self._reservations = None
+
+    def put(self, order):
+        """Add or replace an order given as Magento JSON (fixtures)."""
+        eid = int(order.get("entity_id") or self.next_entity_id())
+        order = dict(order, entity_id=eid)
+        if "increment_id" not in order:
+            order["increment_id"] = seeddata.increment_id(eid)
+        order["increment_id"] = str(order["increment_id"])
+        old = self.heads.get(eid)
+        if old is not None:
+            self.by_increment.pop(str(old["increment_id"]).casefold(), None)
+        self.overrides[eid] = order
+        self.cache.pop(eid, None)
+        self.heads[eid] = {k: order.get(k) for k in HEAD_FIELDS}
+        self.by_increment[order["increment_id"].casefold()] = eid
+        self._reindex()
+        self._reservations = None
+        return order
+
+    # ---- stock reservations ----
+    def reservations(self):
+        """{sku (casefolded): reserved qty (negative)} of orders placed but not shipped nor canceled."""
+        if self._reservations is None:
+            reserved = collections.defaultdict(float)
+            for eid, head in self.heads.items():
+                if head["state"] not in RESERVING_STATES:
+                    continue
+                for item in self.get(eid).get("items", []):
+                    if item.get("product_type") in ("configurable", "bundle"):
+                        continue  # their child rows carry the stock
+                    left = item.get("qty_ordered", 0) - item.get("qty_shipped", 0) - item.get("qty_canceled", 0)
+                    if left > 0:
+                        reserved[str(item["sku"]).casefold()] -= left
+            self._reservations = dict(reserved)
+        return self._reservations
+
