@@ -31,7 +31,7 @@ enum ferry_log_level {
 #define FERRY_HTTP_RETRY_UNSAFE 0x1u /* retry even a POST after it may have arrived (caller knows it is idempotent) */
 #define FERRY_HTTP_NO_RETRY 0x2u     /* one attempt only */
 #define FERRY_HTTP_RAW 0x4u          /* do not parse the response body as JSON */
-#define FERRY_HTTP_QUIET 0x8u        /* do not record this exchange in the activity log (token endpoints) */
+#define FERRY_HTTP_QUIET 0x8u        /* record this exchange without its bodies (token endpoints) */
 
 /*
  * One HTTP request.  Initialise with FERRY_HTTP_REQUEST_INIT so struct_size

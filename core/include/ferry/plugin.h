@@ -270,6 +270,14 @@ typedef struct ferry_plugin_descriptor {
 /* The one symbol a plugin exports. */
 typedef const ferry_plugin_descriptor *(*ferry_plugin_entry_fn)(const ferry_host *host);
 
+/*
+ * A plugin defines this (and nothing else visible).  It is called once, right
+ * after loading, with the host table (which outlives the plugin); it returns
+ * the plugin's static descriptor, or NULL to refuse this host (for example
+ * when host->abi_minor or host->struct_size lacks a function it needs).
+ */
+FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor *ferry_plugin_entry(const ferry_host *host);
+
 #ifdef __cplusplus
 }
 #endif
