@@ -35,7 +35,7 @@ from magento2_customers import Customers  # noqa: E402
 from magento2_errors import (CHARSET_UNSUPPORTED, CONTENT_TYPE_EMPTY, CONTENT_TYPE_INVALID,  # noqa: E402
                              DECODING_ERROR, MEDIA_TYPE_UNSUPPORTED, NO_ROUTE, MagentoError, internal_error,
                              required_field_error)
-from magento2_orders import OrderStore, STATUSES_OF_STATE, render_order  # noqa: E402
+from magento2_orders import ORDER_KEYS, OrderStore, STATUSES_OF_STATE, render_order  # noqa: E402
 from magento2_search import (apply_fields, matches, page_bounds, parse_fields, parse_search_criteria,  # noqa: E402
                              php_parse_qs, sort_items)
 
@@ -52,32 +52,8 @@ DEFAULTS = {
 }
 # /rest[/<store code>]/V1/..., optionally behind /index.php
 PATH_RX = re.compile(r"^(?:/index\.php)?/rest(?:/(?P<store>[^/]+))?(?P<rest>/V1/.*)$")
-ORDER_COLUMNS = frozenset("""
-adjustment_negative adjustment_positive applied_rule_ids base_adjustment_negative base_adjustment_positive
-base_currency_code base_discount_amount base_discount_canceled base_discount_invoiced base_discount_refunded
-base_grand_total base_discount_tax_compensation_amount base_discount_tax_compensation_invoiced
-base_discount_tax_compensation_refunded base_shipping_amount base_shipping_canceled base_shipping_discount_amount
-base_shipping_discount_tax_compensation_amnt base_shipping_incl_tax base_shipping_invoiced base_shipping_refunded
-base_shipping_tax_amount base_shipping_tax_refunded base_subtotal base_subtotal_canceled base_subtotal_incl_tax
-base_subtotal_invoiced base_subtotal_refunded base_tax_amount base_tax_canceled base_tax_invoiced
-base_tax_refunded base_total_canceled base_total_due base_total_invoiced base_total_invoiced_cost
-base_total_offline_refunded base_total_online_refunded base_total_paid base_total_qty_ordered
-base_total_refunded base_to_global_rate base_to_order_rate billing_address_id can_ship_partially
-can_ship_partially_item coupon_code created_at customer_dob customer_email customer_firstname customer_gender
-customer_group_id customer_id customer_is_guest customer_lastname customer_middlename customer_note
-customer_note_notify customer_prefix customer_suffix customer_taxvat discount_amount discount_canceled
-discount_description discount_invoiced discount_refunded edit_increment email_sent entity_id ext_customer_id
-ext_order_id forced_shipment_with_invoice global_currency_code grand_total discount_tax_compensation_amount
-discount_tax_compensation_invoiced discount_tax_compensation_refunded hold_before_state hold_before_status
-increment_id is_virtual order_currency_code original_increment_id payment_authorization_amount
-payment_auth_expiration protect_code quote_address_id quote_id relation_child_id relation_child_real_id
-relation_parent_id relation_parent_real_id remote_ip shipping_amount shipping_canceled shipping_description
-shipping_discount_amount shipping_discount_tax_compensation_amount shipping_incl_tax shipping_invoiced
-shipping_refunded shipping_tax_amount shipping_tax_refunded state status store_currency_code store_id store_name
-store_to_base_rate store_to_order_rate subtotal subtotal_canceled subtotal_incl_tax subtotal_invoiced
-subtotal_refunded tax_amount tax_canceled tax_invoiced tax_refunded total_canceled total_due total_invoiced
-total_item_count total_offline_refunded total_online_refunded total_paid total_qty_ordered total_refunded
-updated_at weight x_forwarded_for shipping_method""".split())
+# the sales_order columns a filter may name (anything else is an SQL error)
+ORDER_COLUMNS = frozenset(ORDER_KEYS[:-5]) | {"shipping_method", "customer_address_id"}
 STATUS_HISTORY_PROPS = ("comment", "created_at", "entity_id", "entity_name", "is_customer_notified",
                         "is_visible_on_front", "parent_id", "status", "extension_attributes")
 
@@ -658,7 +634,7 @@ class Magento2Emulator(Emulator):
             return None
 
         known = {"entity_id", "id", "sku", "name", "price", "status", "visibility", "type_id", "attribute_set_id",
-                 "created_at", "updated_at", "weight", "category_id", "store_id", "website_id"}
+                 "created_at", "updated_at", "weight", "category_id", "category_ids", "store_id", "website_id"}
         known |= {"description", "short_description", "meta_title", "meta_keyword", "meta_description", "url_key",
                   "tax_class_id", "special_price", "cost", "color", "size", "ean", "material", "pattern",
                   "news_from_date", "news_to_date", "country_of_manufacture", "manufacturer"}

@@ -33,6 +33,37 @@ HEAD_FIELDS = ("entity_id", "increment_id", "created_at", "updated_at", "status"
                "customer_email", "customer_firstname", "customer_lastname", "customer_is_guest",
                "customer_group_id", "order_currency_code", "base_currency_code", "store_id")
 STORE_NAME = "Main Website\nMain Website Store\n"
+# OrderInterface getters in declaration order (= the Swagger property order),
+# which is the order Magento prints them in
+ORDER_KEYS = tuple("""
+adjustment_negative adjustment_positive applied_rule_ids base_adjustment_negative base_adjustment_positive
+base_currency_code base_discount_amount base_discount_canceled base_discount_invoiced base_discount_refunded
+base_grand_total base_discount_tax_compensation_amount base_discount_tax_compensation_invoiced
+base_discount_tax_compensation_refunded base_shipping_amount base_shipping_canceled
+base_shipping_discount_amount base_shipping_discount_tax_compensation_amnt base_shipping_incl_tax
+base_shipping_invoiced base_shipping_refunded base_shipping_tax_amount base_shipping_tax_refunded
+base_subtotal base_subtotal_canceled base_subtotal_incl_tax base_subtotal_invoiced base_subtotal_refunded
+base_tax_amount base_tax_canceled base_tax_invoiced base_tax_refunded base_total_canceled base_total_due
+base_total_invoiced base_total_invoiced_cost base_total_offline_refunded base_total_online_refunded
+base_total_paid base_total_qty_ordered base_total_refunded base_to_global_rate base_to_order_rate
+billing_address_id can_ship_partially can_ship_partially_item coupon_code created_at customer_dob
+customer_email customer_firstname customer_gender customer_group_id customer_id customer_is_guest
+customer_lastname customer_middlename customer_note customer_note_notify customer_prefix customer_suffix
+customer_taxvat discount_amount discount_canceled discount_description discount_invoiced discount_refunded
+edit_increment email_sent entity_id ext_customer_id ext_order_id forced_shipment_with_invoice
+global_currency_code grand_total discount_tax_compensation_amount discount_tax_compensation_invoiced
+discount_tax_compensation_refunded hold_before_state hold_before_status increment_id is_virtual
+order_currency_code original_increment_id payment_authorization_amount payment_auth_expiration protect_code
+quote_address_id quote_id relation_child_id relation_child_real_id relation_parent_id relation_parent_real_id
+remote_ip shipping_amount shipping_canceled shipping_description shipping_discount_amount
+shipping_discount_tax_compensation_amount shipping_incl_tax shipping_invoiced shipping_refunded
+shipping_tax_amount shipping_tax_refunded state status store_currency_code store_id store_name
+store_to_base_rate store_to_order_rate subtotal subtotal_canceled subtotal_incl_tax subtotal_invoiced
+subtotal_refunded tax_amount tax_canceled tax_invoiced tax_refunded total_canceled total_due total_invoiced
+total_item_count total_offline_refunded total_online_refunded total_paid total_qty_ordered total_refunded
+updated_at weight x_forwarded_for items billing_address payment status_histories extension_attributes
+""".split())
+_ORDER_RANK = {k: i for i, k in enumerate(ORDER_KEYS)}
 # states that still hold a stock reservation (placed, not shipped, not canceled)
 RESERVING_STATES = ("new", "pending_payment", "processing", "holded", "payment_review")
 STATUSES_OF_STATE = {
@@ -357,7 +388,7 @@ def render_order(order, bundle_ids):
         "weight": money(sum((seeddata.D(str(i["row_weight"])) for i in items if "parent_item_id" not in i),
                             seeddata.D(0))),
     })
-    out = {k: out[k] for k in sorted(out, key=_order_key_rank)}
+    out = {k: out[k] for k in sorted(out, key=lambda k: _ORDER_RANK.get(k, len(_ORDER_RANK)))}
     out["items"] = items
     out["billing_address"] = _address(order, "billing", 2 * n, order["billing_address"])
     out["payment"] = _payment(order, t, bt)
@@ -382,12 +413,6 @@ def render_order(order, bundle_ids):
         ext["item_applied_taxes"] = _item_applied_taxes(order, items)
     out["extension_attributes"] = ext
     return out
-
-
-def _order_key_rank(key):
-    # Magento lists the scalar fields in getter order: alphabetical by their
-    # old names, when discount_tax_compensation was still called hidden_tax
-    return key.replace("discount_tax_compensation", "hidden_tax")
 
 
 def _item_applied_taxes(order, items):

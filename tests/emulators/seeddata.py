@@ -568,8 +568,8 @@ def order_heads(seed, n, custs):
     natural = [0] * n
     heads = []
     for i in range(n):
-        age_rank = n - 1 - i  # 0 = the newest order
-        h = _mix(seed, i, 101)
+        age_rank = n - 1 - i  # 0 = the newest order; hashing by age keeps the newest orders alike for every n
+        h = _mix(seed, age_rank, 101)
         created[i] = ANCHOR - age_rank * ORDER_SPACING - (h % 200)
         scenario = SCENARIOS[age_rank] if age_rank < len(SCENARIOS) else None
         if scenario is not None:
@@ -585,7 +585,7 @@ def order_heads(seed, n, custs):
                 who = (h >> 28) % len(custs)
             currency = None
         if isinstance(who, tuple):
-            g = _guest(seed, i, who[1])
+            g = _guest(seed, age_rank, who[1])
             customer_id, email, first, last, group = None, g["email"], g["firstname"], g["lastname"], 0
             country = who[1]
         else:
@@ -883,7 +883,8 @@ def order(seed, n, index, catalogue_, customers_, heads=None):
     head = dict(heads[index])
     by_sku = {p["sku"]: p for p in catalogue_}
     scenario = SCENARIOS[head["scenario"]] if head["scenario"] is not None else None
-    rng = random.Random(_mix(seed, index, 202))
+    age_rank = n - 1 - index
+    rng = random.Random(_mix(seed, age_rank, 202))
     country = head.pop("_country")
     group = head["customer_group_id"]
     currency = head["order_currency_code"]
@@ -910,7 +911,7 @@ def order(seed, n, index, catalogue_, customers_, heads=None):
         addr = dict(cust["addresses"][0])
         company, vat_id, taxvat = cust["company"], cust["vat_id"], cust["vat_id"]
     else:
-        addr = _address(seed, country, index, 40)
+        addr = _address(seed, country, age_rank, 40)
         company = vat_id = taxvat = None
     billing = {k: addr.get(k) for k in ("street", "city", "postcode", "country_id", "telephone",
                                          "region", "region_code", "region_id")}
@@ -956,7 +957,7 @@ def order(seed, n, index, catalogue_, customers_, heads=None):
             "tax_percent": ship_rate,
         },
         payment={"method": pay_method, "title": PAYMENT_METHODS[pay_method],
-                 "po_number": "PO-%d" % (4000 + index) if pay_method == "purchaseorder" else None},
+                 "po_number": "PO-%d" % (4000 + age_rank) if pay_method == "purchaseorder" else None},
         discount=discount,
         rows=rows,
         totals=totals,
