@@ -116,9 +116,10 @@ TEST(scan_loads_the_good_ones_and_lists_each_refusal_once)
     ferry_loader *l = ferry_loader_create(ferry_host_table());
     size_t n = ferry_loader_scan(l, "/nonexistent/ferry/plugins");
     ferry_log_set_level(old);
-    CHECK_INT_EQ(n, 2); /* good + future_minor */
+    CHECK_INT_EQ(n, 3); /* good, future_minor and the jsonfile example */
     CHECK(ferry_loader_find(l, "testgood") != NULL);
     CHECK(ferry_loader_find(l, "testfuture") != NULL);
+    CHECK(ferry_loader_find(l, "jsonfile") != NULL);
     CHECK_INT_EQ(ferry_loader_refusal_count(l), 4); /* wrong_abi, no_entry, too_small, null_entry */
     int seen_wrong = 0;
     for (size_t i = 0; i < ferry_loader_refusal_count(l); i++) {
