@@ -488,13 +488,14 @@ def serve(emulator_class, argv=None, description=None, extra_arguments=None):
     server = _Server((args.host, args.port), handler)
     host, port = server.server_address[:2]
     emu.base_url = "http://%s:%d" % (host, port)
-    print(emu.base_url, flush=True)
 
     def stop(signum, frame):
         threading.Thread(target=server.shutdown, daemon=True).start()
 
+    # handlers first: a test may send SIGTERM as soon as it has read the URL
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    print(emu.base_url, flush=True)
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

@@ -26,7 +26,7 @@ import hashlib
 
 import seeddata
 from magento2_errors import MagentoError, ORDER_NOT_FOUND
-from magento2_search import _norm_datetime, matches, mysql_number, page_bounds, sort_items
+from magento2_search import _norm_datetime, matches, mysql_number, page_bounds, sort_items, type_error
 
 money = seeddata.money
 HEAD_FIELDS = ("entity_id", "increment_id", "created_at", "updated_at", "status", "state", "customer_id",
@@ -494,7 +494,7 @@ class OrderStore:
         try:
             entity_id = int(str(entity_id))
         except ValueError:
-            raise MagentoError(404, ORDER_NOT_FOUND)
+            raise type_error(entity_id, "int")
         order = self.get(entity_id)
         if order is None:
             raise MagentoError(404, ORDER_NOT_FOUND)

@@ -602,6 +602,7 @@ class OrderWriteTests(EmuTestCase):
         self.assertEqual(after["status_histories"][0]["comment"], "Synced by ferry")
         self.assertEqual(after["status_histories"][0]["is_customer_notified"], 1)
         self.assertEqual(after["status_histories"][0]["status"], "complete")
+        self.assertEqual(self.emu.state()["store"]["notifications"][-1]["order"], order["entity_id"])
         comments = self.emu.get("/rest/V1/orders/%d/comments" % order["entity_id"])
         self.assertEqual(comments["total_count"], len(after["status_histories"]))
         self.assertEqual(comments["search_criteria"]["filter_groups"][0]["filters"][0]["field"], "parent_id")
@@ -1203,14 +1204,19 @@ class CatalogTests(EmuTestCase):
         self.assertError(self.emu.call("POST", "/rest/V1/customers", body, token=None), 400,
                          "A customer with the same email address already exists in an associated website.")
         update = {"customer": {"email": "jdoe@example.com", "firstname": "Janet", "lastname": "Doe", "taxvat": "X1"}}
+        self.assertError(self.emu.call("PUT", "/rest/V1/customers/%d" % doc["id"], update), 400,
+                         "A customer with the same email address already exists in an associated website.",
+                         None)  # without customer.id the PUT saves a new customer
+        update["customer"]["id"] = doc["id"]
         status, doc2 = self.emu.call("PUT", "/rest/V1/customers/%d" % doc["id"], update)
         self.assertEqual((status, doc2["firstname"], doc2["taxvat"]), (200, "Janet", "X1"))
         self.assertEqual(len(doc2["addresses"]), 1, "addresses kept when the PUT leaves them out")
         status, doc3 = self.emu.call("PUT", "/rest/V1/customers/%d" % doc["id"],
-                                     {"customer": {"email": "jdoe@example.com", "firstname": "Janet",
-                                                   "lastname": "Doe", "addresses": []}})
+                                     {"customer": {"id": doc["id"], "email": "jdoe@example.com",
+                                                   "firstname": "Janet", "lastname": "Doe", "addresses": []}})
         self.assertEqual((doc3["addresses"], "taxvat" in doc3), ([], False), "a PUT is a full save")
-        status, doc4 = self.emu.call("PUT", "/rest/V1/customers/%d" % doc["id"], {"customer": {"email": "x@y.se"}})
+        status, doc4 = self.emu.call("PUT", "/rest/V1/customers/%d" % doc["id"],
+                                     {"customer": {"id": doc["id"], "email": "x@y.se"}})
         self.assertEqual((status, doc4["message"]), (400, "One or more input exceptions have occurred."))
         self.assertError(self.emu.call("GET", "/rest/V1/customers/9999"), 404, "No such entity with %fieldName = %fieldValue",
                          {"fieldName": "customerId", "fieldValue": "9999"})
@@ -1365,11 +1371,17 @@ class AdminTests(EmuTestCase):
                 json.dump([{"id": 500, "email": "dir@example.com", "firstname": "Dir", "lastname": "Ectory"}], fh)
             with open(os.path.join(tmp, "products.json"), "w") as fh:
                 json.dump([{"sku": "DIR-1", "name": "From dir", "price": 1, "type_id": "simple"}], fh)
+            with open(os.path.join(tmp, "orders.json"), "w") as fh:  # one object, like the sample file
+                json.dump({"entity_id": 77, "increment_id": "WA77", "status": "pending", "state": "new",
+                           "customer_email": "dir@example.com", "created_at": "2024-01-01 00:00:00",
+                           "updated_at": "2024-01-01 00:00:01", "grand_total": 1, "base_grand_total": 1,
+                           "items": []}, fh)
             emu = Emu("--fixtures", tmp, "--orders", "0", "--seed", "7")
             try:
                 self.assertEqual(emu.get("/rest/V1/customers/500")["email"], "dir@example.com")
                 self.assertEqual(emu.get("/rest/V1/products/DIR-1")["name"], "From dir")
-                self.assertEqual(emu.get("/rest/V1/orders", query=criteria())["total_count"], 0)
+                self.assertEqual(emu.get("/rest/V1/orders", query=criteria())["total_count"], 1)
+                self.assertEqual(emu.get("/rest/V1/orders/77")["increment_id"], "WA77")
             finally:
                 emu.stop()
 
