@@ -30,14 +30,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import seeddata  # noqa: E402
 from emucommon import Emulator, Response, serve  # noqa: E402
 from magento2_auth import Auth, Integration, check_acl  # noqa: E402
-from magento2_catalog import Catalog, as_bool, normalize_keys, num  # noqa: E402
+from magento2_catalog import Catalog, as_bool, normalize_keys  # noqa: E402
 from magento2_customers import Customers  # noqa: E402
 from magento2_errors import (CHARSET_UNSUPPORTED, CONTENT_TYPE_EMPTY, CONTENT_TYPE_INVALID,  # noqa: E402
                              DECODING_ERROR, MEDIA_TYPE_UNSUPPORTED, NO_ROUTE, MagentoError, internal_error,
                              required_field_error)
 from magento2_orders import ORDER_KEYS, OrderStore, STATUSES_OF_STATE, render_order  # noqa: E402
 from magento2_search import (apply_fields, matches, page_bounds, parse_fields, parse_search_criteria,  # noqa: E402
-                             php_parse_qs, snake_case, sort_items, type_error)
+                             php_parse_qs, snake_case, sort_items)
 
 DEFAULT_ORDERS = 50
 DEFAULTS = {
@@ -699,11 +699,11 @@ class Magento2Emulator(Emulator):
 
     def media_list(self, ctx):
         rec = self.catalog.require(ctx.params["sku"])
-        return [self.catalog._render_media(m) for m in rec["media"]]
+        return [self.catalog.render_media(m) for m in rec["media"]]
 
     def media_get(self, ctx):
         rec = self.catalog.require(ctx.params["sku"])
-        return self.catalog._render_media(self.catalog.media(rec, ctx.params["entryId"]))
+        return self.catalog.render_media(self.catalog.media(rec, ctx.params["entryId"]))
 
     def media_create(self, ctx):
         rec = self.catalog.require(ctx.params["sku"])
@@ -757,7 +757,7 @@ class Magento2Emulator(Emulator):
 
     def bundle_options(self, ctx):
         rec = self.catalog.require(ctx.params["sku"])
-        return self.catalog._render_bundle_options(rec)
+        return self.catalog.render_bundle_options(rec)
 
     # ---- category handlers ---------------------------------------------------------------------------
     def categories_tree(self, ctx):

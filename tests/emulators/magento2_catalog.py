@@ -277,14 +277,14 @@ class Catalog:
         if with_stock:
             ext["stock_item"] = self.stock_item(rec)
         if rec["type_id"] == "bundle":
-            ext["bundle_product_options"] = self._render_bundle_options(rec)
+            ext["bundle_product_options"] = self.render_bundle_options(rec)
         if rec["type_id"] == "configurable":
             ext["configurable_product_options"] = copy.deepcopy(rec["configurable_options"])
             ext["configurable_product_links"] = list(rec["configurable_links"])
         out["extension_attributes"] = ext
         out["product_links"] = copy.deepcopy(rec["product_links"])
         out["options"] = copy.deepcopy(rec["options"])
-        out["media_gallery_entries"] = [self._render_media(m) for m in rec["media"]]
+        out["media_gallery_entries"] = [self.render_media(m) for m in rec["media"]]
         out["tier_prices"] = copy.deepcopy(rec["tier_prices"])
         custom = []
         for code in rec["custom"]:
@@ -296,7 +296,7 @@ class Catalog:
         out["custom_attributes"] = custom
         return out
 
-    def _render_bundle_options(self, rec):
+    def render_bundle_options(self, rec):
         fixed = rec["custom"].get("price_type") == "1"
         options = copy.deepcopy(rec["bundle_options"])
         for option in options:
@@ -309,7 +309,7 @@ class Catalog:
         return options
 
     @staticmethod
-    def _render_media(m):
+    def render_media(m):
         return {k: m[k] for k in ("id", "media_type", "label", "position", "disabled", "types", "file")}
 
     def bundle_ids(self, sku, option_title, selection_sku):

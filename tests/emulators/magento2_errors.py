@@ -16,7 +16,6 @@ NOT_AUTHORIZED = "The consumer isn't authorized to access %resources."
 ORDER_NOT_FOUND = "The entity that was requested doesn't exist. Verify the entity and try again."
 PRODUCT_NOT_FOUND = "The product that was requested doesn't exist. Verify the product and try again."
 NO_SUCH_ENTITY = "No such entity with %fieldName = %fieldValue"
-CATEGORY_NOT_FOUND = 'No such entity with %fieldName = %fieldValue'
 REQUIRED = '"%fieldName" is required. Enter and try again.'
 AGGREGATE = "One or more input exceptions have occurred."
 BAD_LOGIN = ("The account sign-in was incorrect or your account is disabled temporarily. "

@@ -26,7 +26,7 @@ import hashlib
 
 import seeddata
 from magento2_errors import MagentoError, ORDER_NOT_FOUND
-from magento2_search import _norm_datetime, matches, mysql_number, page_bounds, sort_items, type_error
+from magento2_search import norm_datetime, matches, mysql_number, page_bounds, sort_items, type_error
 
 money = seeddata.money
 HEAD_FIELDS = ("entity_id", "increment_id", "created_at", "updated_at", "status", "state", "customer_id",
@@ -362,8 +362,9 @@ def render_order(order, bundle_ids):
         "global_currency_code": seeddata.BASE_CURRENCY,
     })
     if status == "holded":
-        out["hold_before_state"] = "processing"
-        out["hold_before_status"] = "processing"
+        # generated held orders were put on hold before any invoice
+        out["hold_before_state"] = "processing" if order["invoiced"] else "new"
+        out["hold_before_status"] = "processing" if order["invoiced"] else "pending"
     out.update({
         "increment_id": order["increment_id"],
         "is_virtual": order["is_virtual"],
@@ -558,7 +559,7 @@ class OrderStore:
             return None
         if f.field in ("updated_at", "created_at"):
             index = self.by_updated if f.field == "updated_at" else self.by_created
-            value = _norm_datetime(f.value)
+            value = norm_datetime(f.value)
             lo, hi = 0, len(index)
             if cond == "eq":
                 lo, hi = bisect.bisect_left(index, (value,)), bisect.bisect_right(index, (value, float("inf")))

@@ -272,7 +272,7 @@ def _norm_str(value):
     return str(value).rstrip(" ").casefold()
 
 
-def _norm_datetime(text):
+def norm_datetime(text):
     text = str(text).strip()
     if re.fullmatch(r"\d{4}-\d\d-\d\d", text):
         return text + " 00:00:00"
@@ -308,7 +308,7 @@ def _compare(field_value, filter_value):
     left = str(field_value)
     right = str(filter_value)
     if DATETIME_RX.match(left):
-        right = _norm_datetime(right)
+        right = norm_datetime(right)
         return (left > right) - (left < right)
     a, b = _norm_str(left), _norm_str(right)
     return (a > b) - (a < b)
