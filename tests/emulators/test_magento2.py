@@ -1139,6 +1139,33 @@ class CatalogTests(EmuTestCase):
         self.assertEqual(fixed["extension_attributes"]["bundle_product_options"][0]["product_links"][0]["price_type"],
                          0)
 
+    def test_update_each_type(self):
+        for sku in ("MUG-STONE", "EBOOK-FIKA", "TEE-LOGO", "SET-BREWING", "BOX-FIKA", "KIT-CAMP"):
+            with self.subTest(sku=sku):
+                before = self.emu.get("/rest/all/V1/products/%s" % sku)
+                after = self.save({"name": before["name"] + " v2", "custom_attributes": [
+                    {"attribute_code": "description", "value": "changed"}]}, "/rest/all/V1/products/%s" % sku, "PUT")
+                self.assertEqual((after["name"], after["type_id"]), (before["name"] + " v2", before["type_id"]))
+                self.assertEqual(self.custom(after, "description"), "changed")
+                self.assertEqual(after["extension_attributes"].get("configurable_product_links"),
+                                 before["extension_attributes"].get("configurable_product_links"))
+                self.assertEqual(after["product_links"], before["product_links"])
+        grouped = self.save({"product_links": [{"sku": "SET-BREWING", "link_type": "associated",
+                                                "linked_product_sku": "MUG-STONE", "linked_product_type": "simple",
+                                                "position": 1, "extension_attributes": {"qty": 4}}]},
+                            "/rest/all/V1/products/SET-BREWING", "PUT")
+        self.assertEqual([(l["linked_product_sku"], l["extension_attributes"]["qty"]) for l in grouped["product_links"]],
+                         [("MUG-STONE", 4)], "product_links given = replaced")
+        bundle = self.save({"extension_attributes": {"bundle_product_options": [
+            {"title": "Only", "type": "radio", "required": True, "position": 1,
+             "product_links": [{"sku": "SOCKS-WOOL", "qty": 3, "is_default": True, "price": 10, "price_type": 0}]}]}},
+            "/rest/all/V1/products/KIT-CAMP", "PUT")
+        options = bundle["extension_attributes"]["bundle_product_options"]
+        self.assertEqual([(o["title"], o["product_links"][0]["sku"], o["product_links"][0]["price"]) for o in options],
+                         [("Only", "SOCKS-WOOL", 10)], "a fixed bundle keeps the selection price")
+        configurable = self.save({"price": 99}, "/rest/all/V1/products/TEE-LOGO", "PUT")
+        self.assertEqual(configurable["price"], 0, "a configurable's price still reads 0")
+
     def test_media_upload(self):
         entry = {"media_type": "image", "label": "Front", "position": 1, "disabled": False,
                  "types": ["image", "thumbnail"], "content": {"base64_encoded_data": PNG, "type": "image/png",
