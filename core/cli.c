@@ -235,7 +235,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"plugin", ferry_cmd_plugin}, {"plugins", ferry_cmd_plugin}, {"connection", ferry_cmd_connection},
-    {"flow", ferry_cmd_flow},     {"log", ferry_cmd_log},
+    {"flow", ferry_cmd_flow},     {"run", ferry_cmd_run},         {"log", ferry_cmd_log},
     {"dead", ferry_cmd_dead},     {"purge", ferry_cmd_purge},
     {NULL, NULL}};
 

@@ -286,6 +286,9 @@ int ferry_cmd_dead(ferry_cli *cli, int argc, char **argv)
         return argc < 2 ? FERRY_EXIT_USAGE : FERRY_EXIT_OK;
     }
     const char *sub = argv[1];
+    if (strcmp(sub, "retry") == 0) {
+        return ferry_cmd_dead_retry(cli, argc - 1, argv + 1);
+    }
     char command[64];
     snprintf(command, sizeof(command), "ferry dead %s", sub);
     log_opts o;

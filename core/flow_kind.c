@@ -34,9 +34,15 @@ static const ferry_flow_setting orders_settings[] = {
     {"page_size", FERRY_FS_INT, NULL, "50", "orders read per page"},
     {"custom_fields", FERRY_FS_OBJECT, NULL, NULL,
      "extra target fields set on every document (the mapping can set more per order)"},
+    {"home_country", FERRY_FS_STRING, NULL, "\"SE\"", "the company's country: sales there are domestic"},
+    {"filter_statuses_in_query", FERRY_FS_BOOL, NULL, "false",
+     "ask the shop for the chosen statuses only (faster on big shops; other orders then leave no trace)"},
+    {"log_payloads", FERRY_FS_ENUM, "full|none", "\"full\"",
+     "keep what was read, sent and answered per order in the activity log (none: only the decisions)"},
     {NULL, 0, NULL, NULL, NULL}};
 
-static const char *const orders_maps[] = {"payment_terms", "delivery_methods", "vat", "revenue_accounts", NULL};
+static const char *const orders_maps[] = {"payment_terms",   "delivery_methods", "vat", "revenue_accounts",
+                                          "discount_articles", NULL};
 
 static const ferry_flow_setting customers_settings[] = {
     {"since", FERRY_FS_STRING, NULL, NULL, "first run only: customers updated at or after this UTC time"},

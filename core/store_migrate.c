@@ -101,11 +101,14 @@ static const char migration_1[] =
     "  payload_hash TEXT,"
     "  source_hash TEXT,"
     "  reason TEXT,"
+    "  source_id TEXT,"
+    "  pending TEXT,"
     "  attempts INTEGER NOT NULL DEFAULT 0,"
     "  run_id INTEGER,"
     "  updated_at TEXT NOT NULL,"
     "  PRIMARY KEY (flow_id, entity, source_key));"
     "CREATE INDEX id_map_state ON id_map(flow_id, state);"
+    "CREATE INDEX id_map_pending ON id_map(flow_id, pending) WHERE pending IS NOT NULL;"
 
     /* Target objects prefetched in bulk (customers by e-mail, articles by number). */
     "CREATE TABLE target_index ("

@@ -109,6 +109,8 @@ void ferry_idmap_entry_clear(ferry_idmap_entry *e)
     free(e->payload_hash);
     free(e->source_hash);
     free(e->reason);
+    free(e->source_id);
+    free(e->pending);
     memset(e, 0, sizeof(*e));
 }
 
@@ -124,7 +126,7 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
     *found = 0;
     sqlite3_stmt *s = ferry_store_prepare(st,
                                           "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
-                                          "attempts, run_id FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
+                                          "attempts, run_id, source_id, pending FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
                                           "source_key=?3",
                                           err);
     if (s == NULL) {
@@ -144,6 +146,8 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
         out->reason = dup_col(s, 5);
         out->attempts = sqlite3_column_int(s, 6);
         out->run_id = sqlite3_column_int64(s, 7);
+        out->source_id = dup_col(s, 8);
+        out->pending = dup_col(s, 9);
     }
     ferry_store_done(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "read id map");
@@ -156,10 +160,11 @@ int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, cons
     sqlite3_stmt *s = ferry_store_prepare(
         st,
         "INSERT INTO id_map(flow_id,entity,source_key,state,target_id,target_ref,payload_hash,source_hash,reason,"
-        "attempts,run_id,updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12) "
+        "attempts,run_id,updated_at,source_id,pending) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14) "
         "ON CONFLICT(flow_id,entity,source_key) DO UPDATE SET state=excluded.state, target_id=excluded.target_id, "
         "target_ref=excluded.target_ref, payload_hash=excluded.payload_hash, source_hash=excluded.source_hash, "
-        "reason=excluded.reason, attempts=excluded.attempts, run_id=excluded.run_id, updated_at=excluded.updated_at",
+        "reason=excluded.reason, attempts=excluded.attempts, run_id=excluded.run_id, updated_at=excluded.updated_at, "
+        "source_id=excluded.source_id, pending=excluded.pending",
         err);
     if (s == NULL) {
         return FERRY_FATAL;
@@ -180,7 +185,37 @@ int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, cons
         sqlite3_bind_null(s, 11);
     }
     sqlite3_bind_text(s, 12, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
+    ferry_store_bind_text(s, 13, e->source_id);
+    ferry_store_bind_text(s, 14, e->pending);
     return step_done(st, s, err, "write id map");
+}
+
+int ferry_idmap_pending(ferry_store *st, long long flow_id, json_t **rows, ferry_error *err)
+{
+    *rows = NULL;
+    sqlite3_stmt *s = ferry_store_prepare(st,
+                                          "SELECT source_key, source_id, pending, target_id, target_ref FROM id_map "
+                                          "WHERE flow_id=?1 AND pending IS NOT NULL ORDER BY source_key",
+                                          err);
+    if (s == NULL) {
+        return FERRY_FATAL;
+    }
+    sqlite3_bind_int64(s, 1, flow_id);
+    json_t *arr = json_array();
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        json_t *o = json_object();
+        const char *names[] = {"key", "source_id", "pending", "target_id", "target_ref"};
+        for (int i = 0; i < 5; i++) {
+            const char *v = (const char *)sqlite3_column_text(s, i);
+            if (v != NULL) {
+                json_object_set_new(o, names[i], json_string(v));
+            }
+        }
+        json_array_append_new(arr, o);
+    }
+    ferry_store_done(s);
+    *rows = arr;
+    return FERRY_OK;
 }
 
 int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys,

@@ -42,6 +42,8 @@ typedef struct ferry_idmap_entry {
     char *payload_hash;
     char *source_hash;
     char *reason;
+    char *source_id; /* the source's internal id (e.g. Magento entity_id), for follow-ups */
+    char *pending;   /* a follow-up still to do after the write (e.g. "comment"), or NULL */
     int attempts;
     long long run_id;
 } ferry_idmap_entry;
@@ -58,6 +60,9 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
  */
 int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, const char *source_key,
                     const ferry_idmap_entry *e, ferry_error *err);
+
+/* Source keys of the flow with a pending follow-up: new array of {key, source_id, pending, target_id, target_ref}. */
+int ferry_idmap_pending(ferry_store *st, long long flow_id, json_t **rows, ferry_error *err);
 
 /* Source keys of the flow in `state` (e.g. "intent"), as a new JSON array of strings. */
 int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys,

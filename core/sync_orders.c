@@ -1,0 +1,1080 @@
+/*
+ * sync_orders.c - the orders pipeline: a shop order becomes one sales
+ * document (order, invoice draft or booked invoice) in the accounting
+ * system, exactly once.
+ *
+ * Per order: only chosen statuses -> already handled? (id map) -> map with
+ * the flow's Lua mapping -> already in the target? (external reference) ->
+ * customer found by e-mail (created or updated), or the default debtor ->
+ * every article checked (or created, by policy) -> intent committed ->
+ * document created -> totals compared with the shop's -> comment (and
+ * status) written back to the shop -> result recorded.
+ *
+ * Target lookups go through the store's target index, filled in bulk at the
+ * start of a run (prefetch), so a run of new orders for known customers and
+ * articles costs about one target call per order.
+ */
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_run.h"
+#include "error.h"
+#include "log.h"
+#include "money.h"
+#include "util.h"
+
+/* Target entities the orders pipeline uses (see share/ferry/schema). */
+#define ENT_CUSTOMER "customer"
+#define ENT_ARTICLE "article"
+#define ENT_DOCUMENT "document"
+#define ENT_COMMENT "order_comment"
+
+static long long target_conn_id(const ferry_run *run)
+{
+    return ferry_endpoint_connection(run->dst)->id;
+}
+
+static int dst_supports(const ferry_run *run, const char *entity, unsigned ops)
+{
+    for (const ferry_entity_spec *e = run->dst->plugin->desc->entities; e && e->name; e++) {
+        if (strcmp(e->name, entity) == 0) {
+            return (e->ops & ops) == ops;
+        }
+    }
+    return 0;
+}
+
+static int src_supports(const ferry_run *run, const char *entity, unsigned ops)
+{
+    for (const ferry_entity_spec *e = run->src->plugin->desc->entities; e && e->name; e++) {
+        if (strcmp(e->name, entity) == 0) {
+            return (e->ops & ops) == ops;
+        }
+    }
+    return 0;
+}
+
+/* Lowercase copy of an e-mail address for index keys (new string). */
+static char *email_key(const char *email)
+{
+    char *k = ferry_strdup(email ? email : "");
+    for (char *p = k; p && *p; p++) {
+        if (*p >= 'A' && *p <= 'Z') {
+            *p = (char)(*p - 'A' + 'a');
+        }
+    }
+    return k;
+}
+
+static const char *str_member(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s && s[0] ? s : NULL;
+}
+
+/* ---- prefetch: fill the target index in bulk ----------------------------------------------- */
+
+/* Index one target record under each of its keys. */
+static void index_record(ferry_run *run, const char *entity, const json_t *rec, ferry_error *err)
+{
+    const char *id = str_member(rec, "id");
+    if (id == NULL) {
+        return;
+    }
+    long long cid = target_conn_id(run);
+    if (strcmp(entity, ENT_CUSTOMER) == 0) {
+        if (str_member(rec, "email")) {
+            char *k = email_key(str_member(rec, "email"));
+            ferry_target_index_put(run->st, cid, entity, "email", k, id, rec, err);
+            free(k);
+        }
+        if (str_member(rec, "customer_number")) {
+            ferry_target_index_put(run->st, cid, entity, "customer_number", str_member(rec, "customer_number"), id,
+                                   rec, err);
+        }
+    } else if (strcmp(entity, ENT_ARTICLE) == 0) {
+        const char *number = str_member(rec, "number") ? str_member(rec, "number") : str_member(rec, "sku");
+        if (number != NULL) {
+            ferry_target_index_put(run->st, cid, entity, "number", number, id, rec, err);
+        }
+    } else if (strcmp(entity, ENT_DOCUMENT) == 0) {
+        const char *ref = str_member(rec, "external_reference");
+        if (ref != NULL) {
+            json_t *slim = json_pack("{s:s, s:s?, s:s?}", "id", id, "number", str_member(rec, "number"), "type",
+                                     str_member(rec, "type"));
+            ferry_target_index_put(run->st, cid, entity, "external_reference", ref, id, slim, err);
+            json_decref(slim);
+        }
+    }
+}
+
+/*
+ * Read every `entity` changed since the last prefetch (the plugin's cursor is
+ * kept per flow as "target:<entity>") into the target index.
+ */
+static int prefetch(ferry_run *run, const char *entity, const json_t *query, ferry_error *err)
+{
+    if (!dst_supports(run, entity, FERRY_OP_READ)) {
+        return FERRY_OK;
+    }
+    char cursor_name[64];
+    snprintf(cursor_name, sizeof(cursor_name), "target:%s", entity);
+    json_t *cursor = NULL;
+    if (ferry_syncstate_cursor_get(run->st, run->flow->id, cursor_name, &cursor, err) != FERRY_OK) {
+        return err->status;
+    }
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    long n = 0;
+    int rc = FERRY_OK;
+    for (;;) {
+        json_t *records = NULL, *next = NULL;
+        int more = 0;
+        rc = d->read_page(run->dst->conn, entity, query, cursor, &records, &next, &more, err);
+        if (rc != FERRY_OK) {
+            json_decref(records);
+            json_decref(next);
+            break;
+        }
+        if ((rc = ferry_store_begin(run->st, err)) != FERRY_OK) {
+            json_decref(records);
+            json_decref(next);
+            break;
+        }
+        size_t i;
+        json_t *r;
+        json_array_foreach(records, i, r)
+        {
+            index_record(run, entity, r, err);
+            n++;
+        }
+        json_decref(records);
+        if (next != NULL) {
+            ferry_syncstate_cursor_set(run->st, run->flow->id, cursor_name, next, err);
+        }
+        if ((rc = ferry_store_commit(run->st, err)) != FERRY_OK) {
+            json_decref(next);
+            break;
+        }
+        json_decref(cursor);
+        cursor = next;
+        if (!more) {
+            break;
+        }
+    }
+    json_decref(cursor);
+    if (rc == FERRY_OK && n > 0) {
+        run_event(run, "info", "prefetch", NULL, NULL, "%ld %s record(s) read from %s into the index", n, entity,
+                  run->flow->target_connection);
+    }
+    return rc;
+}
+
+/* ---- reconciling what a crash may have left ------------------------------------------------- */
+
+/* Find a document by external reference: index first, then one find call.  *id new or NULL. */
+static int find_document(ferry_run *run, const char *ref, char **id, char **number, ferry_error *err)
+{
+    *id = NULL;
+    *number = NULL;
+    json_t *data = NULL;
+    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_DOCUMENT, "external_reference", ref, id, &data,
+                               err) != FERRY_OK) {
+        return err->status;
+    }
+    if (*id != NULL) {
+        *number = ferry_strdup(str_member(data, "number"));
+        json_decref(data);
+        return FERRY_OK;
+    }
+    json_decref(data);
+    if (run->dst->plugin->desc->find == NULL) {
+        return FERRY_OK;
+    }
+    json_t *found = NULL;
+    int rc = run->dst->plugin->desc->find(run->dst->conn, ENT_DOCUMENT, "external_reference", ref, &found, err);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
+    if (found != NULL) {
+        *id = ferry_strdup(str_member(found, "id"));
+        *number = ferry_strdup(str_member(found, "number"));
+        index_record(run, ENT_DOCUMENT, found, err);
+        json_decref(found);
+    }
+    return FERRY_OK;
+}
+
+/*
+ * Intents are committed before each create.  One still here means a run
+ * died between committing it and recording the result: the document may or
+ * may not exist.  Ask the target by external reference.
+ */
+static int reconcile_intents(ferry_run *run, ferry_error *err)
+{
+    json_t *keys = NULL;
+    if (ferry_idmap_keys_in_state(run->st, run->flow->id, "intent", &keys, err) != FERRY_OK) {
+        return err->status;
+    }
+    int rc = FERRY_OK;
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        const char *key = json_string_value(k);
+        ferry_idmap_entry e;
+        int found = 0;
+        if ((rc = ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, err)) !=
+            FERRY_OK) {
+            break;
+        }
+        char *id = NULL, *number = NULL;
+        run->current_key = key;
+        rc = find_document(run, key, &id, &number, err);
+        run->current_key = NULL;
+        if (rc != FERRY_OK) {
+            ferry_idmap_entry_clear(&e);
+            break;
+        }
+        if (id != NULL) {
+            /* It was created: record it, and still owe the shop its comment. */
+            ferry_strlcpy(e.state, "synced", sizeof(e.state));
+            free(e.target_id);
+            e.target_id = id;
+            free(e.target_ref);
+            e.target_ref = number;
+            free(e.reason);
+            e.reason = ferry_strdup("reconciled after an interrupted run");
+            free(e.pending);
+            e.pending = run_setting_bool(run, "comment_back") ? ferry_strdup("comment") : NULL;
+            run_event(run, "info", "reconciled", key, NULL, "found in %s after an interrupted run (id %s)",
+                      run->flow->target_connection, e.target_id);
+        } else {
+            /* It never arrived: forget the intent; the order is read again (its page was not settled). */
+            free(id);
+            free(number);
+            ferry_strlcpy(e.state, "skipped", sizeof(e.state));
+            free(e.reason);
+            e.reason = ferry_strdup("interrupted before the document was created; will be sent again");
+            run_event(run, "info", "reconciled", key, NULL, "not in %s after an interrupted run; will be sent again",
+                      run->flow->target_connection);
+        }
+        rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
+        ferry_idmap_entry_clear(&e);
+        if (rc != FERRY_OK) {
+            break;
+        }
+    }
+    json_decref(keys);
+    return rc;
+}
+
+/* ---- writing back to the shop ---------------------------------------------------------------- */
+
+static char *comment_text(const char *doc_type, const char *number, const char *id, const char *connection)
+{
+    const char *what = strcmp(doc_type, "order") == 0           ? "order"
+                       : strcmp(doc_type, "invoice_draft") == 0 ? "invoice draft"
+                                                               : "invoice";
+    return ferry_asprintf("ferry: sent to %s as %s %s (id %s)", connection, what, number ? number : "", id ? id : "");
+}
+
+/* Write the comment (and status) back; clears the pending mark.  Failures are warnings: retried next run. */
+static int write_comment(ferry_run *run, const char *key, const char *source_id, const char *target_id,
+                         const char *target_ref, ferry_error *err)
+{
+    if (!src_supports(run, ENT_COMMENT, FERRY_OP_CREATE) || run->src->plugin->desc->create == NULL) {
+        return FERRY_OK;
+    }
+    char *text = comment_text(run_setting_str(run, "document_type") ? run_setting_str(run, "document_type") : "",
+                              target_ref, target_id, run->flow->target_connection);
+    json_t *c = json_pack("{s:s, s:s?, s:s, s:b}", "number", key, "order_id", source_id, "comment", text, "notify", 0);
+    const char *status = run_setting_str(run, "status_after_sync");
+    if (status != NULL) {
+        json_object_set_new(c, "status", json_string(status));
+    }
+    free(text);
+    json_t *created = NULL;
+    ferry_error cerr;
+    ferry_error_clear(&cerr);
+    int rc = run->src->plugin->desc->create(run->src->conn, ENT_COMMENT, c, &created, &cerr);
+    json_decref(c);
+    json_decref(created);
+    if (rc != FERRY_OK) {
+        run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s",
+                  cerr.message);
+        return run_status_stops(rc) && rc != FERRY_RETRY ? rc : FERRY_OK;
+    }
+    ferry_idmap_entry e;
+    int found = 0;
+    if (ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, err) == FERRY_OK && found) {
+        free(e.pending);
+        e.pending = NULL;
+        ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
+    }
+    ferry_idmap_entry_clear(&e);
+    return FERRY_OK;
+}
+
+/* Comments owed from earlier runs (the run died, or the shop was down). */
+static int pending_followups(ferry_run *run, ferry_error *err)
+{
+    json_t *rows = NULL;
+    if (ferry_idmap_pending(run->st, run->flow->id, &rows, err) != FERRY_OK) {
+        return err->status;
+    }
+    int rc = FERRY_OK;
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        if (strcmp(str_member(r, "pending") ? str_member(r, "pending") : "", "comment") != 0) {
+            continue;
+        }
+        run->current_key = str_member(r, "key");
+        rc = write_comment(run, str_member(r, "key"), str_member(r, "source_id"), str_member(r, "target_id"),
+                           str_member(r, "target_ref"), err);
+        run->current_key = NULL;
+        if (rc != FERRY_OK) {
+            break;
+        }
+    }
+    json_decref(rows);
+    return rc;
+}
+
+static int orders_begin(ferry_run *run, ferry_error *err)
+{
+    int rc = reconcile_intents(run, err);
+    if (rc == FERRY_OK && !run->opts->dry_run && run_setting_bool(run, "comment_back")) {
+        rc = pending_followups(run, err);
+    }
+    json_t *q = json_pack("{s:i}", "page_size", 1000);
+    if (rc == FERRY_OK) {
+        rc = prefetch(run, ENT_CUSTOMER, q, err);
+    }
+    if (rc == FERRY_OK) {
+        rc = prefetch(run, ENT_ARTICLE, q, err);
+    }
+    if (rc == FERRY_OK) {
+        const char *type = run_setting_str(run, "document_type");
+        json_t *dq = json_pack("{s:i, s:s}", "page_size", 1000, "type", type ? type : "invoice_draft");
+        rc = prefetch(run, ENT_DOCUMENT, dq, err);
+        json_decref(dq);
+    }
+    json_decref(q);
+    return rc;
+}
+
+/* ---- customers and articles ------------------------------------------------------------------- */
+
+/* True when every member of `want` (but key/target_fields) is present and equal in `have`. */
+static int covers(const json_t *have, const json_t *want)
+{
+    if (!json_is_object(want)) {
+        return json_equal(have, want);
+    }
+    if (!json_is_object(have)) {
+        return 0;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)want, k, v)
+    {
+        if (strcmp(k, "key") == 0 || strcmp(k, "target_fields") == 0 || strcmp(k, "id") == 0) {
+            continue;
+        }
+        json_t *h = json_object_get(have, k);
+        if (json_is_null(v) && h == NULL) {
+            continue;
+        }
+        if (h == NULL || !covers(h, v)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * The default debtor: resolve a customer number to the target's id (index,
+ * then one find).  *id new or NULL (the record is then dead-lettered).
+ */
+static int resolve_customer_number(ferry_run *run, const char *number, char **id, ferry_error *err)
+{
+    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_CUSTOMER, "customer_number", number, id, NULL,
+                               err) != FERRY_OK || *id != NULL) {
+        return err->status;
+    }
+    json_t *found = NULL;
+    int rc = run->dst->plugin->desc->find(run->dst->conn, ENT_CUSTOMER, "customer_number", number, &found, err);
+    if (rc == FERRY_OK && found != NULL) {
+        *id = ferry_strdup(str_member(found, "id"));
+        index_record(run, ENT_CUSTOMER, found, err);
+    }
+    json_decref(found);
+    return rc;
+}
+
+/*
+ * The buyer: by e-mail in the index, then one find; created when missing,
+ * updated when what the mapping says differs from what the target has.
+ */
+static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char **id, ferry_error *err)
+{
+    *id = NULL;
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    const char *email = str_member(customer, "email");
+    if (email == NULL) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "customer.email",
+                               "the order has no e-mail address to find its customer by");
+    }
+    char *ekey = email_key(email);
+    json_t *have = NULL;
+    int rc = ferry_target_index_get(run->st, target_conn_id(run), ENT_CUSTOMER, "email", ekey, id, &have, err);
+    if (rc == FERRY_OK && *id == NULL && d->find != NULL) {
+        /* Not in the index (new, or created after the prefetch): ask once before creating. */
+        json_t *found = NULL;
+        rc = d->find(run->dst->conn, ENT_CUSTOMER, "email", email, &found, err);
+        if (rc == FERRY_OK && found != NULL) {
+            *id = ferry_strdup(str_member(found, "id"));
+            have = json_incref(found);
+            index_record(run, ENT_CUSTOMER, found, err);
+        }
+        json_decref(found);
+    }
+    if (rc != FERRY_OK) {
+        free(ekey);
+        json_decref(have);
+        return rc;
+    }
+    json_t *result = NULL;
+    if (*id == NULL) {
+        if (run->opts->dry_run) {
+            json_t *native = NULL;
+            if (d->to_native && d->to_native(run->dst->conn, ENT_CUSTOMER, customer, &native, err) != FERRY_OK) {
+                native = json_incref(customer);
+            }
+            run_report(run, key, "would create the customer", native);
+            json_decref(native);
+            *id = ferry_strdup("(new customer)");
+        } else {
+            rc = d->create(run->dst->conn, ENT_CUSTOMER, customer, &result, err);
+            if (rc == FERRY_OK) {
+                *id = ferry_strdup(str_member(result, "id"));
+                run_event(run, "info", "customer", key, NULL, "created customer %s (%s)",
+                          str_member(result, "customer_number") ? str_member(result, "customer_number") : "",
+                          email);
+            }
+        }
+    } else if (run_setting_bool(run, "update_customers") && !covers(have, customer) && d->update != NULL) {
+        if (run->opts->dry_run) {
+            run_report(run, key, "would update the customer", customer);
+        } else {
+            rc = d->update(run->dst->conn, ENT_CUSTOMER, *id, customer, &result, err);
+            if (rc == FERRY_OK) {
+                run_event(run, "info", "customer", key, NULL, "updated customer %s", email);
+            }
+        }
+    }
+    if (rc == FERRY_OK && result != NULL) {
+        /* Remember what the target now holds, so the next order of this buyer costs nothing. */
+        json_t *merged = json_deep_copy(result);
+        json_object_update_missing(merged, customer);
+        index_record(run, ENT_CUSTOMER, merged, err);
+        json_decref(merged);
+    }
+    if (rc != FERRY_OK) {
+        ferry_strlcpy(err->field, err->field[0] ? err->field : "customer", sizeof(err->field));
+        free(*id);
+        *id = NULL;
+    }
+    json_decref(result);
+    json_decref(have);
+    free(ekey);
+    return rc;
+}
+
+/* The article to create for a missing number: from create_missing_articles, else built from the row. */
+static json_t *article_for(const json_t *doc, const json_t *row, const char *number)
+{
+    size_t i;
+    json_t *a;
+    json_array_foreach(json_object_get(doc, "create_missing_articles"), i, a)
+    {
+        const char *n = str_member(a, "number") ? str_member(a, "number") : str_member(a, "sku");
+        if (n != NULL && strcmp(n, number) == 0) {
+            return json_incref(a);
+        }
+    }
+    return json_pack("{s:s, s:s, s:s, s:b}", "key", number, "number", number, "name",
+                     str_member(row, "text") ? str_member(row, "text") : number, "active", 1);
+}
+
+/* Resolve every row's article number to the target's id; FERRY_RECORD_ERROR names the row. */
+static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_error *err)
+{
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    int create = run_setting_str(run, "article_policy") && strcmp(run_setting_str(run, "article_policy"), "create") == 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(doc, "rows"), i, row)
+    {
+        const char *number = str_member(row, "article_number");
+        if (number == NULL || str_member(row, "article_id") != NULL) {
+            continue;
+        }
+        char *id = NULL;
+        int rc = ferry_target_index_get(run->st, target_conn_id(run), ENT_ARTICLE, "number", number, &id, NULL, err);
+        if (rc == FERRY_OK && id == NULL && d->find != NULL) {
+            json_t *found = NULL;
+            rc = d->find(run->dst->conn, ENT_ARTICLE, "number", number, &found, err);
+            if (rc == FERRY_OK && found != NULL) {
+                id = ferry_strdup(str_member(found, "id"));
+                index_record(run, ENT_ARTICLE, found, err);
+            }
+            json_decref(found);
+        }
+        if (rc != FERRY_OK) {
+            return rc;
+        }
+        if (id == NULL && !create) {
+            char field[64];
+            snprintf(field, sizeof(field), "rows[%zu].article_number", i);
+            return ferry_error_set(err, FERRY_RECORD_ERROR, field,
+                                   "article %s does not exist in %s (article policy is strict: create it there, "
+                                   "or set article_policy=create, then 'ferry dead retry')",
+                                   number, run->flow->target_connection);
+        }
+        if (id == NULL) {
+            json_t *article = article_for(doc, row, number);
+            if (run->opts->dry_run) {
+                run_report(run, key, "would create the article", article);
+                id = ferry_strdup("(new article)");
+            } else {
+                json_t *created = NULL;
+                rc = d->create(run->dst->conn, ENT_ARTICLE, article, &created, err);
+                if (rc == FERRY_OK) {
+                    id = ferry_strdup(str_member(created, "id"));
+                    index_record(run, ENT_ARTICLE, created, err);
+                    run_event(run, "info", "article", key, NULL, "created article %s", number);
+                }
+                json_decref(created);
+            }
+            json_decref(article);
+            if (rc != FERRY_OK) {
+                return rc;
+            }
+        }
+        json_object_set_new(row, "article_id", json_string(id ? id : ""));
+        free(id);
+    }
+    return FERRY_OK;
+}
+
+/* ---- totals ------------------------------------------------------------------------------------- */
+
+static int money_of(const json_t *o, const char *k, ferry_money *m)
+{
+    const json_t *v = json_object_get(o, k);
+    return v != NULL && ferry_money_from_json(v, m) == FERRY_MONEY_OK;
+}
+
+typedef struct totals_check {
+    int ok;             /* within tolerance */
+    int exact;          /* no difference at all */
+    char diff_total[FERRY_MONEY_STRLEN];
+    char diff_vat[FERRY_MONEY_STRLEN];
+    char message[512];
+} totals_check;
+
+/*
+ * Compare what the target computed with what the shop charged: total
+ * (before the target's cash rounding) and VAT.
+ */
+static void check_totals(ferry_run *run, const json_t *doc, const json_t *created, totals_check *tc)
+{
+    memset(tc, 0, sizeof(*tc));
+    const json_t *expect = json_object_get(doc, "expect");
+    ferry_money want_total, want_vat, got_total, got_vat, roundings = ferry_money_from_int(0), tol;
+    if (!money_of(expect, "total", &want_total) || !money_of(created, "total", &got_total)) {
+        tc->ok = tc->exact = 1;
+        ferry_strlcpy(tc->message, "no totals to compare", sizeof(tc->message));
+        return;
+    }
+    money_of(created, "roundings", &roundings);
+    if (!money_of(run->settings, "totals_tolerance", &tol)) {
+        tol = ferry_money_from_int(0);
+    }
+    ferry_money net, dt, dv = ferry_money_from_int(0), adt, adv;
+    ferry_money_sub(got_total, roundings, &net);
+    ferry_money_sub(net, want_total, &dt);
+    if (money_of(expect, "vat", &want_vat) && money_of(created, "vat", &got_vat)) {
+        ferry_money_sub(got_vat, want_vat, &dv);
+    }
+    ferry_money zero = ferry_money_from_int(0);
+    adt = dt;
+    adv = dv;
+    if (ferry_money_cmp(dt, zero) < 0) {
+        ferry_money_neg(dt, &adt);
+    }
+    if (ferry_money_cmp(dv, zero) < 0) {
+        ferry_money_neg(dv, &adv);
+    }
+    ferry_money_format(dt, tc->diff_total, sizeof(tc->diff_total));
+    ferry_money_format(dv, tc->diff_vat, sizeof(tc->diff_vat));
+    tc->exact = ferry_money_cmp(adt, zero) == 0 && ferry_money_cmp(adv, zero) == 0;
+    tc->ok = ferry_money_cmp(adt, tol) <= 0 && ferry_money_cmp(adv, tol) <= 0;
+    char wt[FERRY_MONEY_STRLEN], gt[FERRY_MONEY_STRLEN], ts[FERRY_MONEY_STRLEN];
+    snprintf(tc->message, sizeof(tc->message),
+             "total %s (shop %s, difference %s), VAT difference %s, tolerance %s",
+             ferry_money_format(net, gt, sizeof(gt)), ferry_money_format(want_total, wt, sizeof(wt)), tc->diff_total,
+             tc->diff_vat, ferry_money_format(tol, ts, sizeof(ts)));
+}
+
+/*
+ * A difference within the tolerance: add a row on the rounding article so the
+ * document's total is the shop's (drafts and orders only; a booked invoice
+ * cannot change).  Returns FERRY_OK when added (or not needed/possible).
+ */
+static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const char *target_id,
+                            const totals_check *tc, json_t **updated, ferry_error *err)
+{
+    *updated = NULL;
+    const char *article = run_setting_str(run, "rounding_article");
+    const char *type = str_member(doc, "type");
+    if (article == NULL || tc->exact || type == NULL || strcmp(type, "invoice") == 0 ||
+        run->dst->plugin->desc->update == NULL) {
+        return FERRY_OK;
+    }
+    ferry_money dt;
+    if (ferry_money_parse(tc->diff_total, strlen(tc->diff_total), &dt) != FERRY_MONEY_OK ||
+        ferry_money_cmp(dt, ferry_money_from_int(0)) == 0) {
+        return FERRY_OK;
+    }
+    ferry_money neg;
+    ferry_money_neg(dt, &neg);
+    char price[FERRY_MONEY_STRLEN];
+    ferry_money_format(neg, price, sizeof(price));
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "rounding", "article_number", article, "text",
+                            "Rounding", "quantity", "1", "unit_price", price);
+    json_t *rows = json_object_get(doc, "rows");
+    json_array_append_new(rows, row);
+    int rc = resolve_articles(run, key, doc, err);
+    if (rc == FERRY_OK) {
+        rc = run->dst->plugin->desc->update(run->dst->conn, ENT_DOCUMENT, target_id, doc, updated, err);
+    }
+    if (rc == FERRY_OK) {
+        run_event(run, "info", "rounding", key, NULL, "added a rounding row of %s on article %s", price, article);
+    }
+    return rc;
+}
+
+/* ---- one order ---------------------------------------------------------------------------------------- */
+
+static int status_wanted(const ferry_run *run, const char *status)
+{
+    const json_t *statuses = run_setting(run, "statuses");
+    if (!json_is_array(statuses) || json_array_size(statuses) == 0) {
+        return 1;
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(statuses, i, s)
+    {
+        if (status != NULL && json_is_string(s) && strcmp(json_string_value(s), status) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static char *statuses_text(const ferry_run *run)
+{
+    char *t = json_dumps(run_setting(run, "statuses"), JSON_COMPACT | JSON_ENCODE_ANY);
+    return t ? t : ferry_strdup("[]");
+}
+
+/*
+ * What the id map says about a record read again.  Returns 1 when there is
+ * nothing more to do (*outcome set), 0 to process it.
+ */
+static int already_handled(ferry_run *run, const char *key, const char *hash, record_outcome *outcome,
+                           ferry_error *err)
+{
+    ferry_idmap_entry e;
+    int found = 0;
+    if (ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, err) != FERRY_OK) {
+        *outcome = OUTCOME_STOP;
+        return 1;
+    }
+    int done = 0;
+    if (found && (strcmp(e.state, "synced") == 0 || strcmp(e.state, "mismatch") == 0)) {
+        done = 1;
+        *outcome = OUTCOME_UNCHANGED;
+        if (e.source_hash != NULL && hash != NULL && strcmp(e.source_hash, hash) != 0 &&
+            (e.reason == NULL || strstr(e.reason, hash) == NULL)) {
+            /* Changed in the shop after it was sent: report once per change, never send twice. */
+            run_event(run, "warn", "edited", key, NULL,
+                      "changed in %s after it was sent as %s; not sent again - correct the document in %s if needed",
+                      run->flow->source_connection, e.target_ref ? e.target_ref : e.target_id ? e.target_id : "?",
+                      run->flow->target_connection);
+            if (!run->opts->dry_run) {
+                char *reason = ferry_asprintf("edited after sync (%s)", hash);
+                free(e.reason);
+                e.reason = reason;
+                ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
+            }
+        }
+    } else if (found && strcmp(e.state, "dead") == 0 && e.source_hash != NULL && hash != NULL &&
+               strcmp(e.source_hash, hash) == 0) {
+        /* Still dead-lettered and unchanged: wait for 'ferry dead retry' or a change. */
+        done = 1;
+        *outcome = OUTCOME_SKIPPED;
+    }
+    ferry_idmap_entry_clear(&e);
+    return done;
+}
+
+/* The document the mapping made, checked and completed from the record and settings. */
+static json_t *document_of(ferry_run *run, const char *key, json_t *mapped, ferry_error *err)
+{
+    if (json_array_size(mapped) != 1 || !json_is_object(json_array_get(mapped, 0))) {
+        ferry_error_set(err, FERRY_RECORD_ERROR, NULL,
+                        "the mapping returned %zu records; the orders flow writes exactly one document per order",
+                        json_array_size(mapped));
+        return NULL;
+    }
+    json_t *doc = json_incref(json_array_get(mapped, 0));
+    if (str_member(doc, "key") == NULL) {
+        json_object_set_new(doc, "key", json_string(key));
+    }
+    if (str_member(doc, "external_reference") == NULL) {
+        json_object_set_new(doc, "external_reference", json_string(key));
+    }
+    if (str_member(doc, "type") == NULL) {
+        const char *type = run_setting_str(run, "document_type");
+        json_object_set_new(doc, "type", json_string(type ? type : "invoice_draft"));
+    }
+    if (!json_is_array(json_object_get(doc, "rows")) || json_array_size(json_object_get(doc, "rows")) == 0) {
+        ferry_error_set(err, FERRY_RECORD_ERROR, "rows", "the mapped document has no rows");
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* Customer: the default debtor by number, or the buyer. */
+static int resolve_document_customer(ferry_run *run, const char *key, json_t *doc, ferry_error *err)
+{
+    char *id = NULL;
+    int rc;
+    const char *number = str_member(doc, "customer_number");
+    if (number != NULL) {
+        rc = resolve_customer_number(run, number, &id, err);
+        if (rc == FERRY_OK && id == NULL) {
+            return ferry_error_set(err, FERRY_RECORD_ERROR, "customer_number",
+                                   "the default customer %s does not exist in %s", number,
+                                   run->flow->target_connection);
+        }
+    } else if (json_is_object(json_object_get(doc, "customer"))) {
+        rc = resolve_buyer(run, key, json_object_get(doc, "customer"), &id, err);
+    } else {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "customer",
+                               "the mapped document has neither a customer nor a customer_number");
+    }
+    if (rc == FERRY_OK) {
+        json_object_set_new(doc, "customer_id", json_string(id));
+    }
+    free(id);
+    return rc;
+}
+
+/* Create the document with an intent committed first; reconcile when the answer was lost. */
+static int create_document(ferry_run *run, const char *key, const json_t *record, json_t *doc, const char *hash,
+                           json_t **created, ferry_error *err)
+{
+    *created = NULL;
+    ferry_idmap_entry e;
+    memset(&e, 0, sizeof(e));
+    ferry_strlcpy(e.state, "intent", sizeof(e.state));
+    char *payload_hash = ferry_syncstate_hash(doc);
+    e.payload_hash = payload_hash;
+    e.source_hash = (char *)hash;
+    e.source_id = (char *)str_member(record, "id");
+    e.run_id = run->run_id;
+    e.reason = "create in progress";
+    int rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
+    free(payload_hash);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
+    rc = run->dst->plugin->desc->create(run->dst->conn, ENT_DOCUMENT, doc, created, err);
+    if (rc == FERRY_RETRY && (err->flags & FERRY_ERROR_MAYBE_APPLIED)) {
+        /* The request may have arrived: look before trying again, never create twice. */
+        ferry_error ferr;
+        ferry_error_clear(&ferr);
+        json_t *found = NULL;
+        if (run->dst->plugin->desc->find(run->dst->conn, ENT_DOCUMENT, "external_reference", key, &found, &ferr) ==
+                FERRY_OK &&
+            found != NULL) {
+            *created = found;
+            return FERRY_OK;
+        }
+        json_decref(found);
+        /* Not there (or unknown): leave the intent; the next run reconciles it. */
+        return rc;
+    }
+    if (rc != FERRY_OK) {
+        /* Certainly not created: drop the intent. */
+        e.reason = "not created";
+        ferry_strlcpy(e.state, "skipped", sizeof(e.state));
+        ferry_error ferr;
+        ferry_error_clear(&ferr);
+        ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, &ferr);
+    }
+    return rc;
+}
+
+/* Record the document as synced (or mismatched) with the comment still owed. */
+static int settle_document(ferry_run *run, const char *key, const json_t *record, const char *hash,
+                           const json_t *created, const char *state, const char *reason, ferry_error *err)
+{
+    ferry_idmap_entry e;
+    memset(&e, 0, sizeof(e));
+    ferry_strlcpy(e.state, state, sizeof(e.state));
+    e.target_id = (char *)str_member(created, "id");
+    e.target_ref = (char *)str_member(created, "number");
+    e.source_hash = (char *)hash;
+    e.source_id = (char *)str_member(record, "id");
+    e.reason = (char *)reason;
+    e.run_id = run->run_id;
+    e.attempts = 0;
+    e.pending = run_setting_bool(run, "comment_back") ? "comment" : NULL;
+    if (ferry_store_begin(run->st, err) != FERRY_OK) {
+        return err->status;
+    }
+    int rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
+    if (rc == FERRY_OK) {
+        rc = ferry_activity_dead_resolve(run->st, run->flow->id, run->flow->source_entity, key, err);
+    }
+    if (rc == FERRY_OK) {
+        json_t *idx = json_pack("{s:s?, s:s?, s:s?, s:s}", "id", str_member(created, "id"), "number",
+                                str_member(created, "number"), "type", str_member(created, "type"),
+                                "external_reference", key);
+        index_record(run, ENT_DOCUMENT, idx, err);
+        json_decref(idx);
+    }
+    if (rc != FERRY_OK) {
+        ferry_store_rollback(run->st);
+        return rc;
+    }
+    return ferry_store_commit(run->st, err);
+}
+
+/* How many runs one record may stop with a transient error before it is dead-lettered (no poison pill). */
+#define MAX_TRANSIENT_STOPS 3
+
+static record_outcome stop_or_dead(ferry_run *run, const char *key, const char *stage, int rc,
+                                   const json_t *record, const json_t *payload, ferry_error *err)
+{
+    if (rc == FERRY_RETRY && !run->opts->dry_run && !(err->flags & FERRY_ERROR_MAYBE_APPLIED)) {
+        ferry_idmap_entry e;
+        int found = 0;
+        ferry_error ierr;
+        ferry_error_clear(&ierr);
+        ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, &ierr);
+        int attempts = (found ? e.attempts : 0) + 1;
+        if (attempts < MAX_TRANSIENT_STOPS) {
+            ferry_strlcpy(e.state, found ? e.state : "skipped", sizeof(e.state));
+            if (strcmp(e.state, "intent") == 0) {
+                ferry_strlcpy(e.state, "skipped", sizeof(e.state));
+            }
+            e.attempts = attempts;
+            free(e.reason);
+            e.reason = ferry_asprintf("transient failure %d of %d: %s", attempts, MAX_TRANSIENT_STOPS, err->message);
+            ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, &ierr);
+            ferry_idmap_entry_clear(&e);
+            return OUTCOME_STOP;
+        }
+        ferry_idmap_entry_clear(&e);
+        /* The same record keeps failing while others work: dead-letter it so the run can go on. */
+    } else if (run_status_stops(rc)) {
+        return OUTCOME_STOP;
+    }
+    ferry_error why = *err;
+    ferry_error_clear(err);
+    return run_dead(run, key, stage, &why, record, payload, NULL, err);
+}
+
+static record_outcome orders_process(ferry_run *run, const json_t *record, ferry_error *err)
+{
+    const char *key = str_member(record, "key");
+    char *hash = run_source_hash(record);
+    record_outcome outcome;
+    if (already_handled(run, key, hash, &outcome, err)) {
+        free(hash);
+        return outcome;
+    }
+    if (run->payload_events) {
+        json_t *shown = json_deep_copy(record);
+        run_event(run, "info", "read", key, shown, "read %s %s (%s) from %s", run->flow->source_entity, key,
+                  str_member(record, "status") ? str_member(record, "status") : "?", run->flow->source_connection);
+        json_decref(shown);
+    }
+    const char *status = str_member(record, "status");
+    if (!status_wanted(run, status)) {
+        char *wanted = statuses_text(run);
+        char *reason = ferry_asprintf("status %s is not sent (statuses: %s)", status ? status : "(none)", wanted);
+        run_event(run, "info", "skipped", key, NULL, "%s", reason);
+        run_report(run, key, reason, NULL);
+        int rc = run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
+        free(reason);
+        free(wanted);
+        free(hash);
+        return rc == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
+    }
+
+    json_t *mapped = NULL;
+    char skip_reason[512] = "";
+    int rc = run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);
+    if (rc != FERRY_OK) {
+        free(hash);
+        return stop_or_dead(run, key, "map", rc, record, NULL, err);
+    }
+    if (json_array_size(mapped) == 0) {
+        const char *reason = skip_reason[0] ? skip_reason : "the mapping returned nothing";
+        run_event(run, "info", "skipped", key, NULL, "%s", reason);
+        run_report(run, key, reason, NULL);
+        rc = run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
+        json_decref(mapped);
+        free(hash);
+        return rc == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
+    }
+    json_t *doc = document_of(run, key, mapped, err);
+    json_decref(mapped);
+    if (doc == NULL) {
+        free(hash);
+        return stop_or_dead(run, key, "map", FERRY_RECORD_ERROR, record, NULL, err);
+    }
+
+    /* Skip what already exists in the target (sent by hand, by another tool, or before a reset). */
+    char *existing_id = NULL, *existing_number = NULL;
+    rc = find_document(run, key, &existing_id, &existing_number, err);
+    if (rc == FERRY_OK && existing_id != NULL) {
+        char *reason = ferry_asprintf("already in %s as %s", run->flow->target_connection,
+                                      existing_number ? existing_number : existing_id);
+        run_event(run, "info", "exists", key, NULL, "%s; not sent again", reason);
+        run_report(run, key, reason, NULL);
+        json_t *created = json_pack("{s:s, s:s?}", "id", existing_id, "number", existing_number);
+        rc = run->opts->dry_run ? FERRY_OK : settle_document(run, key, record, hash, created, "synced", reason, err);
+        json_decref(created);
+        free(reason);
+        free(existing_id);
+        free(existing_number);
+        json_decref(doc);
+        free(hash);
+        return rc == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
+    }
+    free(existing_id);
+    free(existing_number);
+    if (rc != FERRY_OK) {
+        json_decref(doc);
+        free(hash);
+        return stop_or_dead(run, key, "write", rc, record, NULL, err);
+    }
+
+    rc = resolve_document_customer(run, key, doc, err);
+    if (rc == FERRY_OK) {
+        rc = resolve_articles(run, key, doc, err);
+    }
+    if (rc != FERRY_OK) {
+        record_outcome o = stop_or_dead(run, key, "write", rc, record, doc, err);
+        json_decref(doc);
+        free(hash);
+        return o;
+    }
+
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    if (run->opts->dry_run) {
+        json_t *native = NULL;
+        if (d->to_native == NULL || d->to_native(run->dst->conn, ENT_DOCUMENT, doc, &native, err) != FERRY_OK) {
+            native = json_incref(doc);
+        }
+        char *decision = ferry_asprintf("would create %s", str_member(doc, "type"));
+        run_report(run, key, decision, native);
+        free(decision);
+        json_decref(native);
+        json_decref(doc);
+        free(hash);
+        return OUTCOME_SYNCED;
+    }
+
+    json_t *created = NULL;
+    rc = create_document(run, key, record, doc, hash, &created, err);
+    if (rc != FERRY_OK) {
+        json_t *native = NULL;
+        ferry_error nerr;
+        ferry_error_clear(&nerr);
+        if (d->to_native != NULL) {
+            d->to_native(run->dst->conn, ENT_DOCUMENT, doc, &native, &nerr);
+        }
+        record_outcome o = stop_or_dead(run, key, "write", rc, record, native ? native : doc, err);
+        json_decref(native);
+        json_decref(doc);
+        free(hash);
+        return o;
+    }
+
+    totals_check tc;
+    check_totals(run, doc, created, &tc);
+    const char *state = "synced";
+    char reason[700];
+    snprintf(reason, sizeof(reason), "%s", tc.message);
+    if (tc.ok && !tc.exact) {
+        json_t *updated = NULL;
+        ferry_error rerr;
+        ferry_error_clear(&rerr);
+        if (add_rounding_row(run, key, doc, str_member(created, "id"), &tc, &updated, &rerr) == FERRY_OK &&
+            updated != NULL) {
+            json_decref(created);
+            created = updated;
+            check_totals(run, doc, created, &tc);
+            snprintf(reason, sizeof(reason), "rounding row added; %s", tc.message);
+        } else if (rerr.message[0]) {
+            run_event(run, "warn", "rounding", key, NULL, "could not add the rounding row: %s", rerr.message);
+        } else {
+            run_event(run, "info", "totals", key, NULL, "within tolerance: %s", tc.message);
+        }
+    }
+    if (!tc.ok) {
+        state = "mismatch";
+        run_event(run, "error", "mismatch", key, created, "totals differ: %s", tc.message);
+        char *alert = ferry_asprintf("order %s: %s totals differ from the shop's: %s", key,
+                                     run->flow->target_connection, tc.message);
+        ferry_activity_alert(run->st, "totals_mismatch", run->flow->id, 0, alert, err);
+        free(alert);
+    }
+    rc = settle_document(run, key, record, hash, created, state, reason, err);
+    if (rc != FERRY_OK) {
+        json_decref(created);
+        json_decref(doc);
+        free(hash);
+        return OUTCOME_STOP;
+    }
+    run_event(run, "info", "synced", key, created, "sent as %s %s", str_member(doc, "type"),
+              str_member(created, "number") ? str_member(created, "number") : str_member(created, "id"));
+    if (run_setting_bool(run, "comment_back")) {
+        rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"),
+                           str_member(created, "number"), err);
+    }
+    json_decref(created);
+    json_decref(doc);
+    free(hash);
+    if (rc != FERRY_OK) {
+        return OUTCOME_STOP;
+    }
+    return tc.ok ? OUTCOME_SYNCED : OUTCOME_MISMATCH;
+}
+
+const run_kind_ops ferry_sync_orders_ops = {orders_begin, orders_process};
