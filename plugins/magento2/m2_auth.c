@@ -251,7 +251,7 @@ static int is_tfa_message(const char *msg)
 }
 
 /* Explain a refused token request. */
-static int token_error(const ferry_conn *c, long status, const json_t *body, const char *raw, ferry_error *err)
+static int token_error(ferry_conn *c, long status, const json_t *body, const char *raw, ferry_error *err)
 {
     char *msg = m2_api_message(body);
     int rc;
@@ -273,6 +273,11 @@ static int token_error(const ferry_conn *c, long status, const json_t *body, con
     if (rc == FERRY_CONFIG_ERROR) {
         err->flags |= FERRY_ERROR_NEEDS_REAUTH;
         err->http_status = (int)status;
+        /*
+         * Stop every run on this connection until a person fixes it: six refused
+         * logins in a row lock the admin account for 30 minutes, for people too.
+         */
+        c->host->connection_status(c->hc, "needs_reauth", err->message);
     }
     free(msg);
     return rc;

@@ -34,9 +34,17 @@ json_t *m2_product_decode_full(ferry_conn *c, const json_t *native, ferry_error 
 {
     const char *type = m2_str(native, "type_id");
     json_t *children = NULL;
-    if (type != NULL && strcmp(type, "configurable") == 0 && m2_str(native, "sku") != NULL &&
-        configurable_children(c, m2_str(native, "sku"), &children, err) != FERRY_OK) {
-        return NULL;
+    if (type != NULL && strcmp(type, "configurable") == 0 && m2_str(native, "sku") != NULL) {
+        ferry_error e;
+        ferry_error_clear(&e);
+        int rc = configurable_children(c, m2_str(native, "sku"), &children, &e);
+        if (rc == FERRY_RECORD_ERROR) { /* the product is still worth handing out, with child_ids only */
+            c->host->log(c->hc, FERRY_LOG_WARN, "magento2: product %s: children unknown: %s", m2_str(native, "sku"),
+                         e.message);
+        } else if (rc != FERRY_OK) {
+            *err = e;
+            return NULL;
+        }
     }
     if (json_array_size(m2_path(native, "extension_attributes", "category_links", NULL)) > 0) {
         ferry_error e;

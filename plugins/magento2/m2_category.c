@@ -185,7 +185,7 @@ int m2_category_ensure(ferry_conn *c, const char *path, long long *id, ferry_err
     long long parent = m2_json_int(c->categories, "root", 0);
     m2_buf prefix = M2_BUF_INIT;
     const char *p = path;
-    int levels = 0;
+    int levels = 0, reloaded = 0;
     while (rc == FERRY_OK && *p) {
         size_t len = strcspn(p, "/");
         char name[256];
@@ -204,6 +204,15 @@ int m2_category_ensure(ferry_conn *c, const char *path, long long *id, ferry_err
         }
         m2_buf_printf(&prefix, "%s%s", levels++ ? "/" : "", name);
         json_t *known = json_object_get(json_object_get(c->categories, "paths"), m2_buf_str(&prefix));
+        if (!json_is_integer(known) && !reloaded) {
+            /* not in the cache: someone may have added it in Magento since; look once more before creating */
+            reloaded = 1;
+            rc = m2_categories_load(c, 1, err);
+            known = rc == FERRY_OK ? json_object_get(json_object_get(c->categories, "paths"), m2_buf_str(&prefix)) : NULL;
+        }
+        if (rc != FERRY_OK) {
+            break;
+        }
         if (json_is_integer(known)) {
             parent = json_integer_value(known);
             continue;

@@ -225,10 +225,18 @@ static json_t *stock_of(const json_t *native)
     return out;
 }
 
-static void add_prices(json_t *out, const json_t *native, const m2_product_context *ctx)
+/* Configurable parents and dynamic-price bundles show price 0 in the API (#10644): no price at all. */
+static int price_is_meaningless(const json_t *native, const char *type)
+{
+    const char *price_type = m2_json_value_text(custom_value(native, "price_type"));
+    return strcmp(type, "configurable") == 0 ||
+           (strcmp(type, "bundle") == 0 && (price_type == NULL || strcmp(price_type, "1") != 0));
+}
+
+static void add_prices(json_t *out, const json_t *native, const char *type, const m2_product_context *ctx)
 {
     m2_amount price;
-    if (!m2_amount_get(native, "price", &price)) {
+    if (price_is_meaningless(native, type) || !m2_amount_get(native, "price", &price)) {
         return;
     }
     json_object_set_new(out, "price", m2_money_json(price));
@@ -275,7 +283,7 @@ json_t *m2_product_decode(const json_t *native, const m2_product_context *ctx, f
     m2_set_str(out, "name", m2_str(native, "name"));
     json_object_set_new(out, "type", json_string(type));
     json_object_set_new(out, "active", json_boolean(m2_json_int(native, "status", 1) == 1));
-    add_prices(out, native, ctx);
+    add_prices(out, native, type, ctx);
     m2_amount weight;
     if (m2_amount_get(native, "weight", &weight)) {
         json_object_set_new(out, "weight", m2_plain_json(weight));

@@ -339,6 +339,12 @@ TEST(admin_wrong_password_is_named)
     CHECK_STR_EQ(err.field, "admin_password");
     CHECK_STR_NOT_CONTAINS(err.message, "nottheone9");
     ferry_endpoint_close(ep);
+    /* no more attempts until a person fixes it (Magento locks the admin after 6 failures) */
+    ferry_connection *row = NULL;
+    ferry_connection_get(store, "admin-bad", &row, &err);
+    CHECK(row != NULL && strcmp(row->status, "needs_reauth") == 0);
+    ferry_connection_free(row);
+    CHECK(ferry_endpoint_open(store, loader, "admin-bad", 0, &ep, &err) == FERRY_CONFIG_ERROR);
 }
 
 TEST(admin_two_factor_refusal_is_explained)
