@@ -172,22 +172,58 @@ static void add_configurable(json_t *lines, const json_t *parent, const json_t *
     json_array_append_new(lines, line);
 }
 
+/*
+ * The bundle product's own SKU.  A bundle with "dynamic SKU" shows its rows
+ * as bundle SKU + "-" + each chosen child's SKU (in option order, not row
+ * order): take child SKUs off the end while one matches.  A fixed-SKU bundle
+ * keeps its SKU, which no child SKU ends.  New string (free()).
+ */
+static char *bundle_base_sku(const char *ordered, const json_t *children)
+{
+    char *base = m2_strdup(ordered ? ordered : "");
+    int stripped = 1;
+    while (base != NULL && stripped) {
+        stripped = 0;
+        size_t i;
+        json_t *ch;
+        json_array_foreach(children, i, ch)
+        {
+            const char *sku = m2_str(ch, "sku");
+            size_t blen = strlen(base), slen = sku ? strlen(sku) : 0;
+            if (slen > 0 && blen > slen + 1 && base[blen - slen - 1] == '-' && strcmp(base + blen - slen, sku) == 0) {
+                base[blen - slen - 1] = '\0';
+                stripped = 1;
+            }
+        }
+    }
+    return base;
+}
+
 static void add_bundle(json_t *lines, const json_t *parent, const json_t *children, int incl, line_totals *t)
 {
     size_t i;
     json_t *ch;
+    char *base = bundle_base_sku(m2_json_text(parent, "sku"), children);
+    const char *ordered = m2_str(parent, "sku");
+    int composite = base != NULL && ordered != NULL && strcmp(base, ordered) != 0;
     if (children_priced(children)) {
         json_array_foreach(children, i, ch)
         {
             json_t *line = line_from(ch, incl, t);
-            m2_set_str(line, "parent_sku", m2_json_text(parent, "sku"));
+            m2_set_str(line, "parent_sku", base);
             m2_set_str(line, "parent_name", m2_str(parent, "name"));
             m2_set_str(line, "parent_item_id", m2_json_text(parent, "item_id"));
             json_array_append_new(lines, line);
         }
+        free(base);
         return;
     }
     json_t *line = line_from(parent, incl, t);
+    if (composite) { /* the article sold is the bundle itself */
+        m2_set_str(line, "sku", base);
+        m2_set_str(line, "ordered_sku", ordered);
+    }
+    free(base);
     json_t *parts = json_array();
     json_array_foreach(children, i, ch)
     {

@@ -59,6 +59,28 @@ static json_t *info_from_config(const ferry_conn *c, const json_t *cfg)
     return info;
 }
 
+/* Magento's store_name is "Website\nStore\nView\n": one line, parts joined by " / ". */
+static json_t *one_line(const char *text)
+{
+    if (text == NULL) {
+        return NULL;
+    }
+    m2_buf b = M2_BUF_INIT;
+    m2_buf_puts(&b, "");
+    const char *p = text;
+    while (*p) {
+        size_t len = strcspn(p, "\r\n");
+        if (len > 0) {
+            m2_buf_printf(&b, "%s%.*s", b.len ? " / " : "", (int)len, p);
+        }
+        p += len;
+        p += strspn(p, "\r\n");
+    }
+    json_t *out = json_string(m2_buf_str(&b));
+    m2_buf_free(&b);
+    return out;
+}
+
 /* No store config: prove the credentials with one order search and show what it tells. */
 static int fallback_probe(ferry_conn *c, const char *why, json_t **info, ferry_error *err)
 {
@@ -77,7 +99,7 @@ static int fallback_probe(ferry_conn *c, const char *why, json_t **info, ferry_e
     json_object_set_new(out, "base_url", json_string(c->base_url));
     json_object_set_new(out, "store_code", json_string(c->store_code));
     m2_set_str(out, "base_currency", m2_str(first, "base_currency_code"));
-    m2_set_str(out, "store_name", m2_str(first, "store_name"));
+    m2_set_new(out, "store_name", one_line(m2_str(first, "store_name")));
     json_object_set_new(out, "orders", json_integer(m2_json_int(page, "total_count", 0)));
     json_object_set_new(out, "auth_mode", json_string(mode_name(c)));
     json_object_set_new(out, "note", json_string(why));

@@ -38,13 +38,13 @@
 #define U FERRY_OP_UPDATE
 
 static const ferry_entity_spec entities[] = {
-    {"order", R | F, "number|id", "sales orders, read incrementally by updated_at (query: statuses, since, page_size)"},
+    {"order", R | F, "key|number|id", "sales orders, read incrementally by updated_at (query: statuses, since, page_size)"},
     {"order_comment", C, "", "a comment on an order, optionally changing its status ({order_id|number, comment, "
                              "status, notify})"},
-    {"customer", R | F, "email|id", "customer accounts with their addresses, read incrementally by updated_at"},
-    {"product", R | F | C | U, "sku|id",
+    {"customer", R | F, "key|email|id", "customer accounts with their addresses, read incrementally by updated_at"},
+    {"product", R | F | C | U, "key|sku|id",
      "catalogue products (simple, virtual, configurable, grouped, bundle), written by SKU to /rest/all/V1"},
-    {"stock", R | F | C | U, "sku", "quantity and salable quantity per SKU (stock_mode legacy or msi)"},
+    {"stock", R | F | C | U, "key|sku", "quantity and salable quantity per SKU (stock_mode legacy or msi)"},
     {NULL, 0, NULL, NULL}};
 
 static const ferry_action_spec actions[] = {
@@ -103,6 +103,9 @@ static int m2_find(ferry_conn *conn, const char *entity, const char *key, const 
     *found = NULL;
     if (key == NULL || value == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "find needs a key and a value");
+    }
+    if (strcmp(key, "key") == 0) { /* the record's own key (the engine's dead-letter retry asks by it) */
+        key = is(entity, "order") ? "number" : is(entity, "customer") ? "id" : "sku";
     }
     if (is(entity, "order")) {
         return m2_orders_find(conn, key, value, found, err);

@@ -508,6 +508,9 @@ TEST(orders_are_found_by_number_and_id)
     CHECK_INT_EQ(op_find(ep, "order", "id", s(one, "id"), &found, &err), FERRY_OK);
     CHECK_STR_EQ(s(found, "number"), s(one, "number"));
     json_decref(found);
+    CHECK_INT_EQ(op_find(ep, "order", "key", s(one, "key"), &found, &err), FERRY_OK); /* the engine's retry asks so */
+    CHECK_STR_EQ(s(found, "id"), s(one, "id"));
+    json_decref(found);
     CHECK_INT_EQ(op_find(ep, "order", "number", "999999999", &found, &err), FERRY_OK);
     CHECK(found == NULL);
     CHECK_INT_EQ(op_find(ep, "order", "id", "99999", &found, &err), FERRY_OK);
@@ -628,6 +631,36 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
             }
         }
     }
+    /* the scenario orders of the seed shop, by their lines */
+    const json_t *tee = NULL, *box_child = NULL, *kit = NULL, *set_mug = NULL;
+    json_array_foreach(all_orders, i, o)
+    {
+        const json_t *l = line_with(o, "sku", "TEE-LOGO-M");
+        if (l != NULL && strcmp(s(l, "qty"), "3") == 0) {
+            tee = l;
+        }
+        l = line_with(o, "parent_sku", "BOX-FIKA");
+        box_child = l ? l : box_child;
+        l = line_with(o, "sku", "KIT-CAMP");
+        kit = l ? l : kit;
+        if (line_with(o, "product_type", "grouped") != NULL && strcmp(s(o, "currency"), "NOK") == 0) {
+            set_mug = line_with(o, "sku", "MUG-STONE");
+        }
+    }
+    /* configurable: the child SKU at the parent's price (249 SEK incl. 25 % = 199.20), one line */
+    CHECK_STR_EQ(s(tee, "unit_price_excl"), "199.20");
+    CHECK_STR_EQ(s(tee, "row_total_excl"), "597.60");
+    CHECK_STR_EQ(s(tee, "discount_amount"), "59.76"); /* B2B10: 10 % of the row, excluding tax */
+    CHECK_STR_EQ(s(tee, "variant_name"), "Logo T-Shirt-M");
+    CHECK_STR_EQ(s(tee, "tax_rate"), "25");
+    /* dynamic bundle: its children are the lines, under the bundle's own SKU */
+    CHECK(box_child != NULL && units(s(box_child, "unit_price_excl")) > 0);
+    CHECK_STR_EQ(s(box_child, "parent_name"), "Fika Gift Box");
+    /* fixed bundle: one line with the bundle's SKU and price, its parts listed */
+    CHECK(kit != NULL && s(kit, "ordered_sku") != NULL && strncmp(s(kit, "ordered_sku"), "KIT-CAMP-", 9) == 0);
+    CHECK(kit != NULL && units(s(kit, "unit_price_excl")) > 0);
+    /* grouped: each chosen product a line of its own, with its quantity */
+    CHECK(set_mug != NULL && strcmp(s(set_mug, "product_type"), "grouped") == 0);
     CHECK(configurable > 0);
     CHECK(dynamic > 0);
     CHECK(fixed > 0);
