@@ -64,10 +64,10 @@ static const struct option run_longopts[] = {{"dry-run", no_argument, NULL, 'n'}
 
 static json_t *result_json(const char *flow, const ferry_run_result *r, int dry_run)
 {
-    return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:s}", "flow", flow, "run",
+    return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:s}", "flow", flow, "run",
                      (json_int_t)r->run_id, "status", r->status, "dry_run", dry_run, "read",
                      (json_int_t)r->counts.read, "synced", (json_int_t)r->counts.synced, "skipped",
-                     (json_int_t)r->counts.skipped, "failed", (json_int_t)r->counts.failed, "dead",
+                     (json_int_t)(r->counts.skipped - r->unchanged), "unchanged", (json_int_t)r->unchanged, "failed", (json_int_t)r->counts.failed, "dead",
                      (json_int_t)r->dead, "mismatched", (json_int_t)r->mismatched, "calls", "source",
                      (json_int_t)r->counts.source_calls, "target", (json_int_t)r->counts.target_calls, "message",
                      r->message);
@@ -86,7 +86,11 @@ static void print_summary(ferry_cli *cli, const char *flow, const ferry_run_resu
     }
     FILE *out = dry_run ? stderr : stdout;
     fprintf(out, "%s%s: %ld read, %ld %ssynced, %ld skipped, %ld failed", dry_run ? "dry run - " : "", flow,
-            r->counts.read, r->counts.synced, dry_run ? "would be " : "", r->counts.skipped, r->counts.failed);
+            r->counts.read, r->counts.synced, dry_run ? "would be " : "", r->counts.skipped - r->unchanged,
+            r->counts.failed);
+    if (r->unchanged > 0) {
+        fprintf(out, ", %ld already synced", r->unchanged);
+    }
     if (r->mismatched > 0) {
         fprintf(out, ", %ld with totals that differ", r->mismatched);
     }

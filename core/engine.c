@@ -331,6 +331,9 @@ static void count_outcome(ferry_run *run, record_outcome o)
         r->counts.synced++;
         break;
     case OUTCOME_UNCHANGED:
+        r->unchanged++;
+        r->counts.skipped++;
+        break;
     case OUTCOME_SKIPPED:
         r->counts.skipped++;
         break;

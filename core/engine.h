@@ -47,6 +47,7 @@ typedef struct ferry_run_result {
     ferry_run_counts counts;
     long mismatched;
     long dead;
+    long unchanged; /* read again, already synced: nothing to do (counted in skipped too) */
     char message[512];
 } ferry_run_result;
 

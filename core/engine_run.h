@@ -52,6 +52,7 @@ struct ferry_run {
     ferry_run_result *result;
     const char *current_key; /* record being processed (for HTTP events) */
     FILE *report;            /* dry-run report stream */
+    unsigned indexed;        /* target entities fully prefetched this run (RUN_INDEXED_*) */
     long payload_events;     /* whether to log full payloads: 1 = yes */
 };
 
@@ -90,6 +91,11 @@ int run_status_stops(int status);
 
 /* Write a dry-run report line: what would happen to `key`, and the payload. */
 void run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload);
+
+/* run->indexed: the target index holds every object of these entities, so a miss means "none". */
+#define RUN_INDEXED_CUSTOMERS 0x1u
+#define RUN_INDEXED_ARTICLES 0x2u
+#define RUN_INDEXED_DOCUMENTS 0x4u
 
 /* The pipelines. */
 extern const run_kind_ops ferry_sync_orders_ops;

@@ -114,7 +114,7 @@ static void index_record(ferry_run *run, const char *entity, const json_t *rec, 
  * Read every `entity` changed since the last prefetch (the plugin's cursor is
  * kept per flow as "target:<entity>") into the target index.
  */
-static int prefetch(ferry_run *run, const char *entity, const json_t *query, ferry_error *err)
+static int prefetch(ferry_run *run, const char *entity, unsigned flag, const json_t *query, ferry_error *err)
 {
     if (!dst_supports(run, entity, FERRY_OP_READ)) {
         return FERRY_OK;
@@ -164,6 +164,9 @@ static int prefetch(ferry_run *run, const char *entity, const json_t *query, fer
         }
     }
     json_decref(cursor);
+    if (rc == FERRY_OK) {
+        run->indexed |= flag;
+    }
     if (rc == FERRY_OK && n > 0) {
         run_event(run, "info", "prefetch", NULL, NULL, "%ld %s record(s) read from %s into the index", n, entity,
                   run->flow->target_connection);
@@ -189,7 +192,8 @@ static int find_document(ferry_run *run, const char *ref, char **id, char **numb
         return FERRY_OK;
     }
     json_decref(data);
-    if (run->dst->plugin->desc->find == NULL) {
+    /* After a complete prefetch the index knows every document: a miss is an answer. */
+    if (run->dst->plugin->desc->find == NULL || (run->indexed & RUN_INDEXED_DOCUMENTS)) {
         return FERRY_OK;
     }
     json_t *found = NULL;
@@ -352,15 +356,15 @@ static int orders_begin(ferry_run *run, ferry_error *err)
     }
     json_t *q = json_pack("{s:i}", "page_size", 1000);
     if (rc == FERRY_OK) {
-        rc = prefetch(run, ENT_CUSTOMER, q, err);
+        rc = prefetch(run, ENT_CUSTOMER, RUN_INDEXED_CUSTOMERS, q, err);
     }
     if (rc == FERRY_OK) {
-        rc = prefetch(run, ENT_ARTICLE, q, err);
+        rc = prefetch(run, ENT_ARTICLE, RUN_INDEXED_ARTICLES, q, err);
     }
     if (rc == FERRY_OK) {
         const char *type = run_setting_str(run, "document_type");
         json_t *dq = json_pack("{s:i, s:s}", "page_size", 1000, "type", type ? type : "invoice_draft");
-        rc = prefetch(run, ENT_DOCUMENT, dq, err);
+        rc = prefetch(run, ENT_DOCUMENT, RUN_INDEXED_DOCUMENTS, dq, err);
         json_decref(dq);
     }
     json_decref(q);
@@ -369,13 +373,22 @@ static int orders_begin(ferry_run *run, ferry_error *err)
 
 /* ---- customers and articles ------------------------------------------------------------------- */
 
-/* True when every member of `want` (but key/target_fields) is present and equal in `have`. */
-static int covers(const json_t *have, const json_t *want)
+/*
+ * Whether `have` already says everything `want` says: every member of `want`
+ * (but key, id and target_fields) present and equal in `have`.  On a
+ * difference the path of the first one is written to `diff`.
+ */
+static int covers(const json_t *have, const json_t *want, char *diff, size_t n, const char *path)
 {
     if (!json_is_object(want)) {
-        return json_equal(have, want);
+        if (json_equal(have, want)) {
+            return 1;
+        }
+        ferry_strlcpy(diff, path[0] ? path : "(value)", n);
+        return 0;
     }
     if (!json_is_object(have)) {
+        ferry_strlcpy(diff, path[0] ? path : "(object)", n);
         return 0;
     }
     const char *k;
@@ -386,10 +399,17 @@ static int covers(const json_t *have, const json_t *want)
             continue;
         }
         json_t *h = json_object_get(have, k);
-        if (json_is_null(v) && h == NULL) {
+        if ((json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) &&
+            (h == NULL || json_is_null(h))) {
             continue;
         }
-        if (h == NULL || !covers(h, v)) {
+        char sub[256];
+        snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", k);
+        if (h == NULL) {
+            ferry_strlcpy(diff, sub, n);
+            return 0;
+        }
+        if (!covers(h, v, diff, n, sub)) {
             return 0;
         }
     }
@@ -430,10 +450,11 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
                                "the order has no e-mail address to find its customer by");
     }
     char *ekey = email_key(email);
+    char diff[256] = "";
     json_t *have = NULL;
     int rc = ferry_target_index_get(run->st, target_conn_id(run), ENT_CUSTOMER, "email", ekey, id, &have, err);
-    if (rc == FERRY_OK && *id == NULL && d->find != NULL) {
-        /* Not in the index (new, or created after the prefetch): ask once before creating. */
+    if (rc == FERRY_OK && *id == NULL && d->find != NULL && !(run->indexed & RUN_INDEXED_CUSTOMERS)) {
+        /* Not in an incomplete index: ask once before creating. */
         json_t *found = NULL;
         rc = d->find(run->dst->conn, ENT_CUSTOMER, "email", email, &found, err);
         if (rc == FERRY_OK && found != NULL) {
@@ -467,13 +488,14 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
                           email);
             }
         }
-    } else if (run_setting_bool(run, "update_customers") && !covers(have, customer) && d->update != NULL) {
+    } else if (run_setting_bool(run, "update_customers") && d->update != NULL &&
+               !covers(have, customer, diff, sizeof(diff), "")) {
         if (run->opts->dry_run) {
             run_report(run, key, "would update the customer", customer);
         } else {
             rc = d->update(run->dst->conn, ENT_CUSTOMER, *id, customer, &result, err);
             if (rc == FERRY_OK) {
-                run_event(run, "info", "customer", key, NULL, "updated customer %s", email);
+                run_event(run, "info", "customer", key, NULL, "updated customer %s (%s changed)", email, diff);
             }
         }
     }
@@ -507,8 +529,13 @@ static json_t *article_for(const json_t *doc, const json_t *row, const char *num
             return json_incref(a);
         }
     }
-    return json_pack("{s:s, s:s, s:s, s:b}", "key", number, "number", number, "name",
-                     str_member(row, "text") ? str_member(row, "text") : number, "active", 1);
+    json_t *made = json_pack("{s:s, s:s, s:s, s:b}", "key", number, "number", number, "name",
+                             str_member(row, "text") ? str_member(row, "text") : number, "active", 1);
+    /* The row's VAT rate picks the article's coding (a rounding article must be VAT-free). */
+    if (str_member(row, "vat_rate") != NULL) {
+        json_object_set(made, "vat_rate", json_object_get(row, "vat_rate"));
+    }
+    return made;
 }
 
 /* Resolve every row's article number to the target's id; FERRY_RECORD_ERROR names the row. */
@@ -526,7 +553,7 @@ static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_
         }
         char *id = NULL;
         int rc = ferry_target_index_get(run->st, target_conn_id(run), ENT_ARTICLE, "number", number, &id, NULL, err);
-        if (rc == FERRY_OK && id == NULL && d->find != NULL) {
+        if (rc == FERRY_OK && id == NULL && d->find != NULL && !(run->indexed & RUN_INDEXED_ARTICLES)) {
             json_t *found = NULL;
             rc = d->find(run->dst->conn, ENT_ARTICLE, "number", number, &found, err);
             if (rc == FERRY_OK && found != NULL) {
@@ -656,8 +683,10 @@ static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const 
     ferry_money_neg(dt, &neg);
     char price[FERRY_MONEY_STRLEN];
     ferry_money_format(neg, price, sizeof(price));
-    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", "rounding", "article_number", article, "text",
-                            "Rounding", "quantity", "1", "unit_price", price);
+    /* VAT-free: the rounding article must have a 0 % coding, so incl. and excl. prices are the same. */
+    json_t *row = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "kind", "rounding", "article_number", article,
+                            "text", "Rounding", "quantity", "1", "unit_price", price, "unit_price_incl", price,
+                            "unit_price_excl", price, "vat_rate", "0");
     json_t *rows = json_object_get(doc, "rows");
     json_array_append_new(rows, row);
     int rc = resolve_articles(run, key, doc, err);
@@ -956,6 +985,10 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     if (doc == NULL) {
         free(hash);
         return stop_or_dead(run, key, "map", FERRY_RECORD_ERROR, record, NULL, err);
+    }
+
+    if (run->payload_events) {
+        run_event(run, "debug", "mapped", key, doc, "mapped to a %s", str_member(doc, "type"));
     }
 
     /* Skip what already exists in the target (sent by hand, by another tool, or before a reset). */

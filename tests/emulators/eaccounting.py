@@ -408,6 +408,29 @@ COUNTRIES = [
 ]
 COUNTRY_BY_CODE = {c[0]: c for c in COUNTRIES}
 
+# Reduced VAT % of the EU member states used for OSS, by the category of the
+# Swedish coding: (what Sweden taxes at 12 % - food, what it taxes at 6 % -
+# books).  eAccounting applies the destination country's rate of the same
+# category; approximate 2025 rates (the Magento seed uses the same ones for
+# SE, DK, DE, FI, NL, FR, so a seeded EU order's VAT agrees on both sides).
+OSS_REDUCED_RATES = {
+    "AT": (10, 10), "BE": (6, 6), "BG": (20, 9), "CY": (5, 5), "CZ": (12, 0), "DE": (7, 7), "DK": (25, 25),
+    "EE": (22, 9), "ES": (10, 4), "FI": (14, 10), "FR": (5.5, 5.5), "GR": (13, 6), "HR": (5, 5),
+    "HU": (18, 5), "IE": (0, 0), "IT": (10, 4), "LT": (21, 9), "LU": (3, 3), "LV": (21, 5), "MT": (0, 5),
+    "NL": (9, 9), "PL": (5, 5), "PT": (6, 6), "RO": (9, 5), "SE": (12, 6), "SI": (9.5, 5), "SK": (19, 5),
+}
+
+
+def oss_rate(country, swedish_rate):
+    """The destination country's VAT (fraction) for an article whose Swedish coding has `swedish_rate`."""
+    percent = swedish_rate * 100
+    reduced = OSS_REDUCED_RATES.get(country)
+    if reduced is not None and percent == 12:
+        return D(str(reduced[0])) / 100
+    if reduced is not None and percent == 6:
+        return D(str(reduced[1])) / 100
+    return D(str(COUNTRY_BY_CODE[country][4])) / 100
+
 # SEK per one unit of the currency (fixed: the emulator has no rate feed)
 EXCHANGE_RATES = {"SEK": D("1"), "EUR": D("11.4500"), "USD": D("10.5200"), "GBP": D("13.3100"),
                   "NOK": D("0.9850"), "DKK": D("1.5350"), "CHF": D("12.0100"), "PLN": D("2.6800"),
@@ -1379,7 +1402,7 @@ class EAccountingEmulator(Emulator):
             return D(0), coding["ForeignSalesSubjectToThirdPartySalesAccountNumber"]
         if scenario == "eu_b2c":
             if self.settings["UsesMoss"] and article.get("UsesMoss") and rate > 0:
-                return D(str(COUNTRY_BY_CODE[ctx["country"]][4])) / 100, coding["ForeignSalesSubjectToMossAccountNumber"]
+                return oss_rate(ctx["country"], rate), coding["ForeignSalesSubjectToMossAccountNumber"]
             return rate, coding["ForeignSalesSubjectToVatWithinEuAccountNumber"]
         return D(0), coding["ForeignSalesVatExemptOutsideEuAccountNumber"]
 
@@ -1997,6 +2020,9 @@ class EAccountingEmulator(Emulator):
                     "InvoiceCountryCode": c["country_id"], "Telephone": addr.get("telephone"),
                     "CurrencyCode": seeddata.CURRENCY_OF_COUNTRY.get(c["country_id"], "EUR"),
                     "VatNumber": vat, "ContactPersonName": person if company else None,
+                    # a company customer's contact is the buyer (what a connector sets)
+                    "ContactPersonEmail": c["email"] if company else None,
+                    "ContactPersonPhone": addr.get("telephone") if company else None,
                     "CorporateIdentityNumber": "%s-%s" % (vat[2:8], vat[8:12]) if vat and vat.startswith("SE") else None,
                     "TermsOfPaymentId": terms[0] if company else terms[3]}
             self.store_customer(body)

@@ -356,6 +356,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "ferry-emulator/1"
     emulator = None  # set per server
 
+    def setup(self):
+        super().setup()
+        # Headers and body go out in two writes; without TCP_NODELAY, Nagle's
+        # algorithm and the client's delayed ACK add ~40 ms to every answer on a
+        # kept-alive connection (real servers do not behave like that).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_message(self, fmt, *args):  # quiet unless --verbose
         if self.emulator.args.verbose:
             sys.stderr.write("%s %s\n" % (self.emulator.name, fmt % args))

@@ -89,14 +89,9 @@ local function buyer(order, address, handling, currency)
     if handling == "eu_reverse_charge" then
       c.vat_number = address.vat_id or (order.customer and order.customer.vat_id)
     end
-  else
-    c.first_name = first
-    c.last_name = last
   end
-  local terms = ferry.map("payment_terms", order.payment and order.payment.method, nil)
-  if terms ~= nil then
-    c.terms_of_payment = terms
-  end
+  -- Terms of payment go on each document (they follow the payment method);
+  -- the customer keeps the terms it has in eAccounting.
   return c
 end
 
