@@ -176,45 +176,56 @@ static void remember(ferry_conn *c, const char *path, long long id)
     keep_cache(c, index);
 }
 
+/* The next "/"-separated name of *p, trimmed, into name; advances *p.  0 when the path is used up. */
+static int next_level(const char **p, char *name, size_t n)
+{
+    while (**p) {
+        size_t len = strcspn(*p, "/");
+        size_t start = 0, end = len;
+        while (start < len && (*p)[start] == ' ') {
+            start++;
+        }
+        while (end > start && (*p)[end - 1] == ' ') {
+            end--;
+        }
+        snprintf(name, n, "%.*s", (int)(end - start), *p + start);
+        *p += len + ((*p)[len] == '/');
+        if (name[0] != '\0') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The id of `path` in the cache, re-reading the tree once per ensure when it is not there; -1 when unknown. */
+static long long cached_id(ferry_conn *c, const char *path, int *reloaded, int *rc, ferry_error *err)
+{
+    json_t *known = json_object_get(json_object_get(c->categories, "paths"), path);
+    if (!json_is_integer(known) && !*reloaded) {
+        /* someone may have added it in Magento since the cache was filled: look once more before creating */
+        *reloaded = 1;
+        *rc = m2_categories_load(c, 1, err);
+        known = *rc == FERRY_OK ? json_object_get(json_object_get(c->categories, "paths"), path) : NULL;
+    }
+    return json_is_integer(known) ? json_integer_value(known) : -1;
+}
+
 int m2_category_ensure(ferry_conn *c, const char *path, long long *id, ferry_error *err)
 {
     int rc = m2_categories_load(c, 0, err);
-    if (rc != FERRY_OK) {
-        return rc;
-    }
     long long parent = m2_json_int(c->categories, "root", 0);
     m2_buf prefix = M2_BUF_INIT;
     const char *p = path;
+    char name[256];
     int levels = 0, reloaded = 0;
-    while (rc == FERRY_OK && *p) {
-        size_t len = strcspn(p, "/");
-        char name[256];
-        size_t start = 0;
-        while (start < len && p[start] == ' ') {
-            start++;
-        }
-        size_t end = len;
-        while (end > start && p[end - 1] == ' ') {
-            end--;
-        }
-        snprintf(name, sizeof(name), "%.*s", (int)(end - start), p + start);
-        p += len + (p[len] == '/');
-        if (name[0] == '\0') {
-            continue;
-        }
+    while (rc == FERRY_OK && next_level(&p, name, sizeof(name))) {
         m2_buf_printf(&prefix, "%s%s", levels++ ? "/" : "", name);
-        json_t *known = json_object_get(json_object_get(c->categories, "paths"), m2_buf_str(&prefix));
-        if (!json_is_integer(known) && !reloaded) {
-            /* not in the cache: someone may have added it in Magento since; look once more before creating */
-            reloaded = 1;
-            rc = m2_categories_load(c, 1, err);
-            known = rc == FERRY_OK ? json_object_get(json_object_get(c->categories, "paths"), m2_buf_str(&prefix)) : NULL;
-        }
+        long long known = cached_id(c, m2_buf_str(&prefix), &reloaded, &rc, err);
         if (rc != FERRY_OK) {
             break;
         }
-        if (json_is_integer(known)) {
-            parent = json_integer_value(known);
+        if (known > 0) {
+            parent = known;
             continue;
         }
         long long created = 0;

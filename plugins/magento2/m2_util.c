@@ -154,8 +154,8 @@ int m2_blank(const char *s)
 
 const char *m2_json_value_text(const json_t *v)
 {
-    static char ring[8][48];
-    static unsigned next;
+    static _Thread_local char ring[8][48]; /* one ring per thread: connections may run on several */
+    static _Thread_local unsigned next;
     if (v == NULL) {
         return NULL;
     }

@@ -51,9 +51,9 @@ int m2_blank(const char *s);
 /*
  * A member of `obj` as text: strings as they are, integers in decimal, true/
  * false as "1"/"0", reals in their shortest exact form.  NULL when missing,
- * null, or an array/object.  The returned pointer is valid until the next
- * call (a small rotating static buffer is used for numbers), so copy it if
- * you keep it.
+ * null, or an array/object.  A number's text lives in a small per-thread
+ * ring of 8 buffers: it stays valid for the next 7 calls on that thread, so
+ * copy it if you keep it.
  */
 const char *m2_json_text(const json_t *obj, const char *key);
 
