@@ -186,6 +186,15 @@ static int null_tostring(lua_State *L)
     return 1;
 }
 
+/* Indexing ferry.null says so, instead of Lua's "attempt to index a userdata value". */
+static int null_index(lua_State *L)
+{
+    if (!ferry_lua_json_is_null(L, 1)) {
+        return luaL_error(L, "attempt to index a light userdata value");
+    }
+    return luaL_error(L, "attempt to index ferry.null (a JSON null) with key '%s'", luaL_tolstring(L, 2, NULL));
+}
+
 static void new_marker(lua_State *L, const void *key, const char *name)
 {
     lua_createtable(L, 0, 2);
@@ -202,13 +211,15 @@ void ferry_lua_json_open(lua_State *L)
     new_marker(L, &object_mt_key, "ferry.object");
     /* Every light userdata shares one metatable; ferry.null is the only one scripts see. */
     ferry_lua_json_push_null(L);
-    lua_createtable(L, 0, 3);
+    lua_createtable(L, 0, 4);
     lua_pushliteral(L, "ferry.null");
     lua_setfield(L, -2, "__name");
     lua_pushliteral(L, "ferry.null");
     lua_setfield(L, -2, "__metatable");
     lua_pushcfunction(L, null_tostring);
     lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, null_index);
+    lua_setfield(L, -2, "__index");
     lua_setmetatable(L, -2);
     lua_pop(L, 1);
 }
