@@ -531,9 +531,14 @@ static json_t *article_for(const json_t *doc, const json_t *row, const char *num
     }
     json_t *made = json_pack("{s:s, s:s, s:s, s:b}", "key", number, "number", number, "name",
                              str_member(row, "text") ? str_member(row, "text") : number, "active", 1);
-    /* The row's VAT rate picks the article's coding (a rounding article must be VAT-free). */
-    if (str_member(row, "vat_rate") != NULL) {
-        json_object_set(made, "vat_rate", json_object_get(row, "vat_rate"));
+    /*
+     * A line's vat_rate is the destination country's rate (an EU sale under
+     * OSS), not the company's, so it cannot pick a coding: the target's
+     * default applies.  Only the rounding row says what it needs (VAT-free).
+     */
+    const char *kind = str_member(row, "kind");
+    if (kind != NULL && strcmp(kind, "rounding") == 0) {
+        json_object_set_new(made, "vat_rate", json_string("0"));
     }
     return made;
 }
