@@ -1,0 +1,414 @@
+/* ea_docs.c - sales documents: create, find, update, convert (see ea_docs.h). */
+#include "config.h"
+
+#include "ea_docs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "ea_api.h"
+#include "ea_conn.h"
+#include "ea_docmap.h"
+#include "ea_filter.h"
+#include "ea_money.h"
+#include "ea_records.h"
+#include "ea_refdata.h"
+#include "ea_str.h"
+
+static const char *const doc_read_only[] = {
+    "Id", "CreatedUtc", "ModifiedUtc", "Number", "CustomerNumber", "CustomerName", "CustomerIsPrivatePerson",
+    "IncludesVat", "DeliveryTermId", "DeliveryMethodId", "SalesDocumentAttachments", "MessageThreads", "Notes",
+    "MaxAllowedTaxReductionAmount", "RotReducedInvoicingPercent", "IsNotDelivered", "CreatedFromQuoteId",
+    "BackgroundId", "InvoiceCustomerName", "InvoicePostalCode", "InvoiceCity", "InvoiceCountryCode",
+    "InvoiceCurrencyCode", "TotalAmount", "TotalVatAmount", "TotalRoundings", "TotalAmountBaseCurrency",
+    "TotalVatAmountBaseCurrency", NULL};
+
+static const ea_read_source sources[EA_DOC_TYPES] = {
+    {"orders", "ModifiedUtc", 0, NULL},
+    {"customerinvoicedrafts", "CreatedUtc", 0, NULL}, /* drafts have no change time: new ones only */
+    {"customerinvoices", "ModifiedUtc", 1, NULL},
+};
+
+const ea_read_source *ea_docs_source(int type)
+{
+    return type >= 0 && type < EA_DOC_TYPES ? &sources[type] : NULL;
+}
+
+int ea_docs_type_for(const ferry_conn *c, const json_t *query)
+{
+    int t = ea_doc_type_parse(ea_json_str(query, "type"));
+    return t >= 0 ? t : ea_doc_type_parse(c->document_type);
+}
+
+static int record_type(const json_t *rec, ferry_error *err)
+{
+    const char *name = ea_json_str(rec, "type");
+    int t = ea_doc_type_parse(name);
+    if (t < 0) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "type",
+                               "eaccounting: document type '%s' is not one of order, invoice_draft, invoice",
+                               name ? name : "(none)");
+    }
+    return t;
+}
+
+/* ---- resolving ids ------------------------------------------------------------------------------ */
+
+static int resolve_customer(ferry_conn *c, json_t *rec, ferry_error *err)
+{
+    if (!ea_str_blank(ea_json_str(rec, "customer_id"))) {
+        return FERRY_OK;
+    }
+    const char *number = ea_json_str(rec, "customer_number");
+    if (ea_str_blank(number)) {
+        number = ea_json_path_str(rec, "customer.customer_number");
+    }
+    if (ea_str_blank(number)) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "customer_id",
+                               "eaccounting: the document names no customer (customer_id or customer_number)");
+    }
+    json_t *found = NULL;
+    int rc = ea_records_find(c, "customer", "customer_number", number, &found, err);
+    if (rc == FERRY_OK && found == NULL) {
+        rc = ferry_error_set(err, FERRY_RECORD_ERROR, "customer_number",
+                             "eaccounting: there is no customer with customer number '%s' in eAccounting", number);
+    }
+    if (rc == FERRY_OK) {
+        json_object_set_new(rec, "customer_id", json_string(ea_json_str(found, "id")));
+    }
+    json_decref(found);
+    return rc;
+}
+
+static int resolve_articles(ferry_conn *c, json_t *rec, ferry_error *err)
+{
+    json_t *known = json_object(); /* article number -> id within this record */
+    size_t i;
+    json_t *row;
+    int rc = FERRY_OK;
+    json_array_foreach(json_object_get(rec, "rows"), i, row)
+    {
+        const char *number = ea_json_str(row, "article_number");
+        if (!ea_str_blank(ea_json_str(row, "article_id")) || ea_str_blank(number)) {
+            continue;
+        }
+        const char *id = ea_json_str(known, number);
+        json_t *found = NULL;
+        if (id == NULL) {
+            rc = ea_records_find(c, "article", "number", number, &found, err);
+            if (rc != FERRY_OK) {
+                break;
+            }
+            if (found == NULL) {
+                char field[64];
+                snprintf(field, sizeof(field), "rows[%zu].article_number", i);
+                rc = ferry_error_set(err, FERRY_RECORD_ERROR, field,
+                                     "eaccounting: %s: there is no article '%s' in eAccounting", field, number);
+                break;
+            }
+            json_object_set_new(known, number, json_string(ea_json_str(found, "id")));
+            id = ea_json_str(known, number);
+        }
+        json_object_set_new(row, "article_id", json_string(id));
+        json_decref(found);
+    }
+    json_decref(known);
+    return rc;
+}
+
+/*
+ * How eAccounting reads this document's unit prices: 1 incl. VAT, 0 excl.,
+ * -1 when the record does not say what its prices are (no conversion).
+ */
+static int includes_vat_for(ferry_conn *c, const json_t *rec, int *includes, ferry_error *err)
+{
+    *includes = -1;
+    if (ea_json_bool(rec, "prices_include_vat") < 0) {
+        return FERRY_OK;
+    }
+    int is_company = ea_json_bool(json_object_get(rec, "customer"), "is_company");
+    if (is_company < 0) {
+        json_t *found = NULL;
+        int rc = ea_records_find(c, "customer", "id", ea_json_str(rec, "customer_id"), &found, err);
+        if (rc != FERRY_OK) {
+            return rc;
+        }
+        is_company = found != NULL ? ea_json_bool(found, "is_company") == 1 : 0;
+        json_decref(found);
+    }
+    int rc = ea_refdata_require(c, err);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
+    int excl_for_private = json_is_true(json_object_get(ea_refdata_company(c), "ShowPricesExclVatPC"));
+    *includes = !is_company && !excl_for_private;
+    return FERRY_OK;
+}
+
+/* Resolve ids into a copy of the record and build the body. */
+static int prepare(ferry_conn *c, const json_t *rec, int *type, json_t **native, ferry_error *err)
+{
+    *native = NULL;
+    *type = record_type(rec, err);
+    if (*type < 0) {
+        return FERRY_RECORD_ERROR;
+    }
+    json_t *copy = json_deep_copy(rec);
+    int includes = -1;
+    int rc = copy ? resolve_customer(c, copy, err) : ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
+    if (rc == FERRY_OK) {
+        rc = resolve_articles(c, copy, err);
+    }
+    if (rc == FERRY_OK) {
+        rc = includes_vat_for(c, copy, &includes, err);
+    }
+    if (rc == FERRY_OK) {
+        rc = ea_docmap_to_native(c, copy, *type, includes, native, err);
+    }
+    json_decref(copy);
+    return rc;
+}
+
+int ea_docs_to_native(ferry_conn *c, const json_t *rec, json_t **native, ferry_error *err)
+{
+    int type;
+    return prepare(c, rec, &type, native, err);
+}
+
+/* ---- create --------------------------------------------------------------------------------------- */
+
+/* total_difference = eAccounting's total - the shop's expect.total; a warning beyond the tolerance. */
+static void compare_with_expectation(ferry_conn *c, const json_t *rec, json_t *result)
+{
+    const json_t *expect = json_object_get(rec, "expect");
+    ea_dec want, got, tolerance = 0;
+    if (ea_dec_from_json(json_object_get(expect, "total"), &want) != 0 ||
+        ea_dec_from_json(json_object_get(result, "total"), &got) != 0) {
+        return;
+    }
+    ea_dec_from_json(json_object_get(expect, "tolerance"), &tolerance);
+    json_object_set_new(result, "total_difference", ea_dec_json_string(got - want, 2));
+    if (llabs((long long)(got - want)) > llabs((long long)tolerance)) {
+        char a[32], b[32];
+        c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: %s %s: eAccounting's total %s differs from the expected %s",
+                     ea_json_str(result, "type"), ea_json_str(result, "id") ? ea_json_str(result, "id") : "?",
+                     ea_dec_format(got, 2, a, sizeof(a)), ea_dec_format(want, 2, b, sizeof(b)));
+    }
+    const char *cur = ea_json_str(rec, "currency");
+    const char *doc_cur = ea_json_str(result, "currency");
+    if (!ea_str_blank(cur) && doc_cur != NULL && !ea_str_ieq(cur, doc_cur)) {
+        c->host->log(c->hc, FERRY_LOG_WARN,
+                     "eaccounting: the document is in %s but the record is in %s (drafts and invoices take the "
+                     "customer's currency)",
+                     doc_cur, cur);
+    }
+}
+
+int ea_docs_create(ferry_conn *c, const json_t *rec, json_t **created, ferry_error *err)
+{
+    *created = NULL;
+    int type;
+    json_t *native = NULL;
+    int rc = prepare(c, rec, &type, &native, err);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
+    char path[64], what[64];
+    snprintf(path, sizeof(path), "/%s", ea_doc_resource(type));
+    snprintf(what, sizeof(what), "create %s", ea_doc_type_name(type));
+    ea_request rq = {"POST", path, NULL, native, what, "document", 0};
+    json_t *answer = NULL;
+    rc = ea_api_call(c, &rq, &answer, NULL, err);
+    json_decref(native);
+    if (rc == FERRY_OK) {
+        *created = ea_docmap_from_native(c, type, answer, 1);
+        compare_with_expectation(c, rec, *created);
+    }
+    json_decref(answer);
+    return rc;
+}
+
+/* ---- find ------------------------------------------------------------------------------------------ */
+
+/* The order types are searched in: the configured one, then invoices, then the rest. */
+static void search_order(const ferry_conn *c, int order[EA_DOC_TYPES])
+{
+    int first = ea_doc_type_parse(c->document_type);
+    int n = 0;
+    order[n++] = first >= 0 ? first : EA_DOC_DRAFT;
+    if (order[0] != EA_DOC_INVOICE) {
+        order[n++] = EA_DOC_INVOICE;
+    }
+    for (int t = 0; t < EA_DOC_TYPES; t++) {
+        if (t != order[0] && t != EA_DOC_INVOICE) {
+            order[n++] = t;
+        }
+    }
+}
+
+static int find_one_by_id(ferry_conn *c, int type, const char *id, json_t **found, ferry_error *err)
+{
+    char path[128], what[64];
+    snprintf(path, sizeof(path), "/%s/%s", ea_doc_resource(type), id);
+    snprintf(what, sizeof(what), "read %s", ea_doc_type_name(type));
+    ea_request rq = {"GET", path, NULL, NULL, what, "document", 1};
+    json_t *obj = NULL;
+    int rc = ea_api_call(c, &rq, &obj, NULL, err);
+    if (rc == FERRY_OK && obj != NULL) {
+        *found = ea_docmap_from_native(c, type, obj, 1);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+static int find_one_by_filter(ferry_conn *c, int type, const char *field, const char *value, json_t **found,
+                              ferry_error *err)
+{
+    ea_buf filter = EA_BUF_INIT;
+    int rc = ea_filter_add(&filter, ea_doc_resource(type), field, "eq", value, err);
+    json_t *data = NULL;
+    ea_page_meta meta;
+    if (rc == FERRY_OK) {
+        rc = ea_api_list_page(c, ea_doc_resource(type), ea_buf_str(&filter), NULL, NULL, 1, 2, &data, &meta, err);
+    }
+    ea_buf_free(&filter);
+    if (rc == FERRY_OK && json_array_size(data) > 0) {
+        if (json_array_size(data) > 1) {
+            c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: %ld %ss have %s '%s'; using the first",
+                         meta.total_results, ea_doc_type_name(type), field, value);
+        }
+        *found = ea_docmap_from_native(c, type, json_array_get(data, 0), 1);
+    }
+    json_decref(data);
+    return rc;
+}
+
+int ea_docs_find(ferry_conn *c, const char *key, const char *value, json_t **found, ferry_error *err)
+{
+    *found = NULL;
+    if (key == NULL || value == NULL || value[0] == '\0') {
+        return FERRY_OK;
+    }
+    /* "key": the Id read_page hands out, or (the engine's record sync) the external reference */
+    int is_key = strcmp(key, "key") == 0;
+    int by_id = strcmp(key, "id") == 0 || (is_key && ea_is_guid(value));
+    int by_ref = strcmp(key, "external_reference") == 0 || (is_key && !by_id);
+    int by_number = strcmp(key, "number") == 0;
+    if (!by_id && !by_ref && !by_number) {
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, key,
+                               "eaccounting: documents are found by external_reference, id or number, not '%s'", key);
+    }
+    if (by_id && !ea_is_guid(value)) {
+        return FERRY_OK;
+    }
+    int order[EA_DOC_TYPES];
+    search_order(c, order);
+    for (int i = 0; i < EA_DOC_TYPES && *found == NULL; i++) {
+        int t = order[i], rc;
+        if (by_id) {
+            rc = find_one_by_id(c, t, value, found, err);
+        } else if (by_ref) {
+            rc = find_one_by_filter(c, t, c->ref_field, value, found, err);
+        } else if (t == EA_DOC_DRAFT) {
+            continue; /* drafts have no number */
+        } else {
+            rc = find_one_by_filter(c, t, t == EA_DOC_ORDER ? "Number" : "InvoiceNumber", value, found, err);
+        }
+        if (rc != FERRY_OK) {
+            return rc;
+        }
+        if (by_number) {
+            break; /* order and invoice numbers are separate series: only the first kind searched */
+        }
+    }
+    return FERRY_OK;
+}
+
+/* ---- update ----------------------------------------------------------------------------------------- */
+
+int ea_docs_update(ferry_conn *c, const char *id, const json_t *rec, json_t **updated, ferry_error *err)
+{
+    *updated = NULL;
+    int type;
+    json_t *native = NULL, *existing = NULL, *answer = NULL;
+    int rc = prepare(c, rec, &type, &native, err);
+    if (rc == FERRY_OK && type == EA_DOC_INVOICE) {
+        rc = ferry_error_set(err, FERRY_RECORD_ERROR, "type",
+                             "eaccounting: a booked customer invoice cannot be changed; credit it in eAccounting instead");
+    }
+    if (rc == FERRY_OK && !ea_is_guid(id)) {
+        rc = ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: '%s' is not a document id", id ? id : "");
+    }
+    char path[128], what[64];
+    if (rc == FERRY_OK) {
+        snprintf(path, sizeof(path), "/%s/%s", ea_doc_resource(type), id);
+        snprintf(what, sizeof(what), "read %s", ea_doc_type_name(type));
+        ea_request get = {"GET", path, NULL, NULL, what, "document", 0};
+        rc = ea_api_call(c, &get, &existing, NULL, err);
+    }
+    if (rc == FERRY_OK) {
+        json_t *body = json_deep_copy(existing);
+        for (const char *const *k = doc_read_only; *k != NULL; k++) {
+            json_object_del(body, *k);
+        }
+        json_object_update(body, native); /* Rows replaced as a whole */
+        snprintf(what, sizeof(what), "update %s", ea_doc_type_name(type));
+        ea_request put = {"PUT", path, NULL, body, what, "document", 0};
+        rc = ea_api_call(c, &put, &answer, NULL, err);
+        json_decref(body);
+    }
+    if (rc == FERRY_OK) {
+        *updated = ea_docmap_from_native(c, type, answer, 1);
+    }
+    json_decref(native);
+    json_decref(existing);
+    json_decref(answer);
+    return rc;
+}
+
+/* ---- convert ------------------------------------------------------------------------------------------ */
+
+/* The optional draft validation body: the totals the caller expects. */
+static json_t *draft_expectation(const json_t *args)
+{
+    ea_dec v;
+    json_t *body = json_object();
+    if (ea_dec_from_json(json_object_get(args, "expect_total"), &v) == 0) {
+        json_object_set_new(body, "TotalAmountInvoiceCurrency", ea_dec_json_number(v, 2));
+    }
+    if (ea_dec_from_json(json_object_get(args, "expect_vat"), &v) == 0) {
+        json_object_set_new(body, "TotalVatAmountInvoiceCurrency", ea_dec_json_number(v, 2));
+    }
+    if (json_object_size(body) == 0) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+int ea_docs_convert(ferry_conn *c, const char *action, const json_t *args, json_t **result, ferry_error *err)
+{
+    *result = NULL;
+    const char *id = ea_json_str(args, "id");
+    if (!ea_is_guid(id)) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: %s needs --arg id=<document id (GUID)>", action);
+    }
+    int draft = strcmp(action, "convert-draft") == 0;
+    const char *keep = ea_json_str(args, "keep_original_date");
+    char path[160];
+    snprintf(path, sizeof(path), "/%s/%s/convert", draft ? "customerinvoicedrafts" : "orders", id);
+    const char *query = draft ? (keep != NULL && strcmp(keep, "true") == 0 ? "keepOriginalDraftDate=true"
+                                                                          : "keepOriginalDraftDate=false")
+                              : NULL;
+    json_t *body = draft ? draft_expectation(args) : NULL;
+    ea_request rq = {"POST", path, query, body, draft ? "convert draft to invoice" : "convert order to invoice",
+                     "document", 0};
+    json_t *answer = NULL;
+    int rc = ea_api_call(c, &rq, &answer, NULL, err);
+    json_decref(body);
+    if (rc == FERRY_OK) {
+        *result = ea_docmap_from_native(c, EA_DOC_INVOICE, answer, 1);
+    }
+    json_decref(answer);
+    return rc;
+}
