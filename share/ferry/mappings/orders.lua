@@ -177,6 +177,20 @@ function map(order, ctx)
     end
   end
 
+  -- Articles to create when missing (article_policy create).  On a domestic
+  -- sale the line's VAT rate is the company's own, so it picks the article's
+  -- VAT coding; elsewhere it is the buyer's rate (or 0) and the target's
+  -- default coding applies.
+  local missing = {}
+  local function creatable(sku, name, vat_rate, net_price, is_service)
+    if handling == "domestic" and not blank(sku) and not blank(vat_rate) then
+      table.insert(missing, {
+        key = sku, number = sku, name = ferry.str.truncate(name or sku, 50), active = true,
+        vat_rate = vat_rate, net_price = net_price, is_service = is_service,
+      })
+    end
+  end
+
   -- One row per order line (configurable and bundle lines come already
   -- resolved by magento2.so: child SKU at the parent's price).
   for _, line in ipairs(order.lines) do
@@ -191,6 +205,7 @@ function map(order, ctx)
       discount_percentage = discount_fraction(line, incl),
       vat_rate = line.tax_rate,
     })
+    creatable(line.sku, line.name, line.tax_rate, line.unit_price_excl, line.is_virtual == true)
   end
 
   -- Shipping, on the shipping article, after its own discount.
@@ -217,6 +232,7 @@ function map(order, ctx)
       unit_price_excl = ship_excl,
       vat_rate = ship.tax_rate,
     })
+    creatable(article, ship.description or "Shipping", ship.tax_rate, nil, nil)
   end
 
   -- With a discount article, line discounts become negative rows on it, one
@@ -250,6 +266,10 @@ function map(order, ctx)
         text = ferry.str.truncate("Discount: " .. (discount.description or discount.code), 2000),
       })
     end
+  end
+
+  if #missing > 0 then
+    doc.create_missing_articles = missing
   end
 
   local revenue = ferry.map("revenue_accounts", handling, nil) or ferry.map("revenue_accounts", country, nil)
