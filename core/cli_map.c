@@ -13,6 +13,7 @@
 #include "error.h"
 #include "log.h"
 #include "lua_runtime.h"
+#include "money.h"
 #include "util.h"
 
 static const char map_usage[] =
@@ -262,9 +263,18 @@ static const char *type_name(const json_t *v)
     }
 }
 
+/* A value for a message: a real as its shortest exact text (0.29, 0.30000000000000004), the rest compact. */
 static void show(ferry_buf *b, const json_t *v)
 {
-    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    char num[64];
+    if (json_is_real(v) && ferry_money_format_double(json_real_value(v), num, sizeof(num)) == FERRY_MONEY_OK) {
+        ferry_buf_puts(b, num);
+        if (strpbrk(num, ".en") == NULL) {
+            ferry_buf_puts(b, ".0"); /* a real, even when whole */
+        }
+        return;
+    }
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
     if (text == NULL) {
         ferry_buf_puts(b, "?");
         return;
@@ -499,13 +509,13 @@ static int run_case(ferry_cli *cli, const char *dir, const char *file, char *des
         passed = match(want, got, contains, "", &why);
         if (!passed) {
             ferry_buf_printf(diag, "%s\n  got: ", why.data ? why.data : "differs");
-            char *text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+            char *text = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
             ferry_buf_printf(diag, "%s\n", text ? text : "?");
             free(text);
         }
         ferry_buf_free(&why);
     } else {
-        char *text = json_dumps(res.records, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+        char *text = json_dumps(res.records, JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(15));
         ferry_buf_printf(diag, "mapped, but the test expects %s: %s\n",
                          strcmp(which, "expect_error") == 0 ? "an error" : "a skip", text ? text : "?");
         free(text);

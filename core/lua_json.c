@@ -178,6 +178,42 @@ invalid:
     return 0;
 }
 
+char *ferry_lua_json_utf8_escape(const char *s, size_t len, char *out, size_t n)
+{
+    size_t i = 0, o = 0;
+    if (n == 0) {
+        return out;
+    }
+    while (i < len) {
+        size_t bad = 0, step;
+        unsigned char c = (unsigned char)s[i];
+        if (c != 0 && c < 0x80) {
+            step = 1;
+        } else {
+            step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+            if (c == 0 || i + step > len || !ferry_lua_json_utf8_valid(s + i, step, &bad)) {
+                char esc[8];
+                snprintf(esc, sizeof(esc), "\\x%02x", c);
+                if (o + 4 >= n) {
+                    break;
+                }
+                memcpy(out + o, esc, 4);
+                o += 4;
+                i++;
+                continue;
+            }
+        }
+        if (o + step >= n) {
+            break;
+        }
+        memcpy(out + o, s + i, step);
+        o += step;
+        i += step;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 /* ---- markers and null ------------------------------------------------------ */
 
 static int null_tostring(lua_State *L)
@@ -379,6 +415,11 @@ static json_t *conv_fail(conv *c, const char *fmt, ...)
     vsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     path_describe(c->root, &c->path, where, sizeof(where));
+    /* the field member is shorter than a path can be: cut it on a character boundary */
+    size_t wl = strlen(where);
+    if (wl >= sizeof(c->err->field)) {
+        where[utf8_boundary(where, sizeof(c->err->field) - 1)] = '\0';
+    }
     ferry_error_set(c->err, FERRY_RECORD_ERROR, where, "%s: %s", where, why);
     return NULL;
 }
@@ -583,9 +624,11 @@ static json_t *table_to_json(conv *c, int idx, int depth)
     }
 
     int is_array;
-    char sk[48];
-    snprintf(sk, sizeof(sk), "%.*s%s", strkeylen > 40 ? 40 : (int)strkeylen, strkey ? strkey : "",
-             strkeylen > 40 ? "..." : "");
+    char sk[64];
+    ferry_lua_json_utf8_escape(strkey != NULL ? strkey : "", strkeylen > 40 ? 40 : strkeylen, sk, 56);
+    if (strkeylen > 40) {
+        ferry_strlcat(sk, "...", sizeof(sk));
+    }
     if (kind == FERRY_LUA_JSON_ARRAY) {
         if (nstr > 0) {
             return conv_fail(c, "array (ferry.array) has a string key \"%s\"; arrays take keys 1..n only", sk);

@@ -89,4 +89,12 @@ int ferry_lua_json_to(lua_State *L, int idx, const char *root, json_t **out, fer
  */
 int ferry_lua_json_utf8_valid(const char *s, size_t len, size_t *bad);
 
+/*
+ * Copy s[0..len) into out (size n > 0) as valid UTF-8: each byte that is
+ * not part of a valid sequence, and each NUL, becomes the text "\xNN".  The
+ * copy is cut on a character boundary when out is too small and always
+ * NUL-terminated.  Returns out.  For messages that quote what a script made.
+ */
+char *ferry_lua_json_utf8_escape(const char *s, size_t len, char *out, size_t n);
+
 #endif /* FERRY_LUA_JSON_H */

@@ -183,6 +183,20 @@ static int error_from_pcall(ferry_lua *rt, int rc, int status, ferry_error *err)
     return error_from_message(rt, status, msg, err);
 }
 
+/* Make every text of err valid UTF-8: Lua strings are bytes, and errors end up in JSON (events, dead letters). */
+static void sanitize_error(ferry_error *err)
+{
+    char tmp[sizeof(err->message)];
+    ferry_lua_json_utf8_escape(err->message, strlen(err->message), tmp, sizeof(err->message));
+    memcpy(err->message, tmp, strlen(tmp) + 1);
+    ferry_lua_json_utf8_escape(err->where, strlen(err->where), tmp, sizeof(err->where));
+    memcpy(err->where, tmp, strlen(tmp) + 1);
+    ferry_lua_json_utf8_escape(err->field, strlen(err->field), tmp, sizeof(err->field));
+    memcpy(err->field, tmp, strlen(tmp) + 1);
+    ferry_lua_json_utf8_escape(err->record, strlen(err->record), tmp, sizeof(err->record));
+    memcpy(err->record, tmp, strlen(tmp) + 1);
+}
+
 /* ---- create / destroy --------------------------------------------------------------------- */
 
 static int open_ferry(lua_State *L)
@@ -332,6 +346,7 @@ int ferry_lua_load_buffer(ferry_lua *lua, const char *name, const char *source, 
     if (rc != LUA_OK) {
         status = error_from_pcall(lua, rc, FERRY_CONFIG_ERROR, err);
         ferry_error_context(err, lua->flow, NULL);
+        sanitize_error(err);
         lua_gc(L, LUA_GCCOLLECT);
     } else {
         lua->loaded = 1;
@@ -549,7 +564,8 @@ int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry
     } else if (h->skip_requested) {
         result->records = json_array();
         result->skipped = 1;
-        ferry_strlcpy(result->skip_reason, h->skip_reason, sizeof(result->skip_reason));
+        ferry_lua_json_utf8_escape(h->skip_reason, strlen(h->skip_reason), result->skip_reason,
+                                   sizeof(result->skip_reason));
         status = result->records != NULL ? FERRY_OK : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     } else if (rc != LUA_OK) {
         /* a signal object with neither flag set cannot happen; be safe */
@@ -561,6 +577,7 @@ int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry
     lua_settop(L, 0);
     if (status != FERRY_OK) {
         ferry_error_context(err, lua->flow, key[0] ? key : NULL);
+        sanitize_error(err);
         lua_gc(L, LUA_GCCOLLECT); /* give back what a failed record left */
     }
     return status;

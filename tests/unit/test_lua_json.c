@@ -332,6 +332,7 @@ TEST(values_that_cannot_come_back_are_errors_naming_the_field)
         {"return {['odd key'] = {['\\0k'] = 1}}", "[\"odd key\"][\"\\x00k\"]", "NUL byte"},
         {"return {['k\\255'] = 1}", "[\"k\\xff\"]", "not valid UTF-8"},
         {"return {c = coroutine.create(print)}", "c", "thread"},
+        {"local a = array{}; a['sk\\155'] = 1; return {x = a}", "x", "string key \"sk\\x9b\""},
         {NULL, NULL, NULL}};
     lua_State *L = new_state();
     for (int i = 0; cases[i][0] != NULL; i++) {
@@ -344,7 +345,10 @@ TEST(values_that_cannot_come_back_are_errors_naming_the_field)
                   cases[i][1]);
         CHECK_MSG(strstr(err.message, cases[i][2]) != NULL, "case %d: message '%s' lacks '%s'", i, err.message,
                   cases[i][2]);
-        CHECK_MSG(strncmp(err.message, cases[i][1], strlen(cases[i][1])) == 0, "case %d: message '%s' does not start with the path", i, err.message);
+        CHECK_MSG(strncmp(err.message, cases[i][1], strlen(cases[i][1])) == 0,
+                  "case %d: message '%s' does not start with the path", i, err.message);
+        CHECK_MSG(ferry_lua_json_utf8_valid(err.message, strlen(err.message), NULL), "case %d: message is not UTF-8",
+                  i);
     }
     CHECK_INT_EQ(lua_gettop(L), 0);
     lua_close(L);
@@ -410,6 +414,17 @@ TEST(markers_are_protected_and_can_be_switched)
     lua_close(L);
 }
 
+TEST(utf8_escape_makes_any_bytes_valid_text)
+{
+    char out[32];
+    CHECK_STR_EQ(ferry_lua_json_utf8_escape("a\xff" "b\xc3\xa5", 5, out, sizeof(out)), "a\\xff" "b\xc3\xa5");
+    CHECK_STR_EQ(ferry_lua_json_utf8_escape("x\0y", 3, out, sizeof(out)), "x\\x00y");
+    CHECK_STR_EQ(ferry_lua_json_utf8_escape("\xe2\x82", 2, out, sizeof(out)), "\\xe2\\x82");
+    /* cut on a character boundary, never inside å */
+    CHECK_STR_EQ(ferry_lua_json_utf8_escape("ab\xc3\xa5", 4, out, 4), "ab");
+    CHECK(ferry_lua_json_utf8_valid(out, strlen(out), NULL));
+}
+
 TEST(utf8_validation_matches_the_standard)
 {
     static const struct {
@@ -447,5 +462,6 @@ int main(void)
     RUN_TEST(a_shared_subtable_bomb_is_refused_not_expanded);
     RUN_TEST(markers_are_protected_and_can_be_switched);
     RUN_TEST(utf8_validation_matches_the_standard);
+    RUN_TEST(utf8_escape_makes_any_bytes_valid_text);
     TEST_MAIN_END();
 }

@@ -230,6 +230,11 @@ TEST(lua_errors_name_file_line_and_keep_a_traceback)
     CHECK_INT_EQ(ferry_lua_load_buffer(lua, "plain.lua", src2, strlen(src2), NULL, &err), FERRY_OK);
     CHECK_INT_EQ(ferry_lua_map(lua, rec, NULL, &res, &err), FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.message, "plain.lua:2: plain");
+    /* a message with bytes that are not UTF-8 comes out as valid text (it ends up in JSON) */
+    const char *src3 = "function map(r)\n  error('bad \\255 byte')\nend\n";
+    CHECK_INT_EQ(ferry_lua_load_buffer(lua, "bytes.lua", src3, strlen(src3), NULL, &err), FERRY_OK);
+    CHECK_INT_EQ(ferry_lua_map(lua, rec, NULL, &res, &err), FERRY_RECORD_ERROR);
+    CHECK_STR_EQ(err.message, "bytes.lua:2: bad \\xff byte");
     json_decref(rec);
     ferry_lua_destroy(lua);
 }
