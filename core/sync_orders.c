@@ -478,7 +478,7 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
             }
             run_report(run, key, "would create the customer", native);
             json_decref(native);
-            *id = ferry_strdup("(new customer)");
+            *id = ferry_asprintf("(new customer %s)", email);
         } else {
             rc = d->create(run->dst->conn, ENT_CUSTOMER, customer, &result, err);
             if (rc == FERRY_OK) {
@@ -582,7 +582,7 @@ static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_
             json_t *article = article_for(doc, row, number);
             if (run->opts->dry_run) {
                 run_report(run, key, "would create the article", article);
-                id = ferry_strdup("(new article)");
+                id = ferry_asprintf("(new article %s)", number);
             } else {
                 json_t *created = NULL;
                 rc = d->create(run->dst->conn, ENT_ARTICLE, article, &created, err);
