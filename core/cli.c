@@ -236,7 +236,7 @@ typedef struct command {
 static const command commands[] = {
     {"plugin", ferry_cmd_plugin}, {"plugins", ferry_cmd_plugin}, {"connection", ferry_cmd_connection},
     {"flow", ferry_cmd_flow},     {"run", ferry_cmd_run},         {"log", ferry_cmd_log},
-    {"dead", ferry_cmd_dead},     {"purge", ferry_cmd_purge},
+    {"dead", ferry_cmd_dead},     {"purge", ferry_cmd_purge},     {"map", ferry_cmd_map},
     {NULL, NULL}};
 
 int ferry_cli_main(int argc, char **argv)
