@@ -373,10 +373,32 @@ static int orders_begin(ferry_run *run, ferry_error *err)
 
 /* ---- customers and articles ------------------------------------------------------------------- */
 
+/* first_name and last_name of a person as one name: "first last", trimmed (new string). */
+static char *person_name(const json_t *o)
+{
+    const char *first = json_string_value(json_object_get(o, "first_name"));
+    const char *last = json_string_value(json_object_get(o, "last_name"));
+    char *name = ferry_asprintf("%s %s", first ? first : "", last ? last : "");
+    char *start = name;
+    while (*start == ' ') {
+        start++;
+    }
+    size_t len = strlen(start);
+    while (len > 0 && start[len - 1] == ' ') {
+        len--;
+    }
+    memmove(name, start, len);
+    name[len] = '\0';
+    return name;
+}
+
 /*
  * Whether `have` already says everything `want` says: every member of `want`
  * (but key, id and target_fields) present and equal in `have`.  On a
- * difference the path of the first one is written to `diff`.
+ * difference the path of the first one is written to `diff`.  A person's
+ * first and last name compare as one name: a target that keeps a single
+ * name field ("Sanne de Jong") splits it back at a guess ("Sanne de" +
+ * "Jong"), which is no difference to send an update for.
  */
 static int covers(const json_t *have, const json_t *want, char *diff, size_t n, const char *path)
 {
@@ -391,11 +413,23 @@ static int covers(const json_t *have, const json_t *want, char *diff, size_t n, 
         ferry_strlcpy(diff, path[0] ? path : "(object)", n);
         return 0;
     }
+    int names = json_object_get(want, "first_name") != NULL || json_object_get(want, "last_name") != NULL;
+    if (names) {
+        char *w = person_name(want), *h = person_name(have);
+        int same = strcmp(w, h) == 0;
+        free(w);
+        free(h);
+        if (!same) {
+            snprintf(diff, n, "%s%sfirst_name", path, path[0] ? "." : "");
+            return 0;
+        }
+    }
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)want, k, v)
     {
-        if (strcmp(k, "key") == 0 || strcmp(k, "target_fields") == 0 || strcmp(k, "id") == 0) {
+        if (strcmp(k, "key") == 0 || strcmp(k, "target_fields") == 0 || strcmp(k, "id") == 0 ||
+            (names && (strcmp(k, "first_name") == 0 || strcmp(k, "last_name") == 0))) {
             continue;
         }
         json_t *h = json_object_get(have, k);
