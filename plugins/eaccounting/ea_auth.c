@@ -44,11 +44,28 @@ static char *basic_auth_header(ferry_conn *c)
     return header;
 }
 
+/* An authorization code the identity server refused: authorize again. */
+static int code_refused(const ferry_http_response *resp, const char *desc, ferry_error *err)
+{
+    ferry_error_set(err, FERRY_CONFIG_ERROR, "auth_code",
+                    "eaccounting: the identity server refused the authorization code (it is valid for 5 minutes "
+                    "and works once, and the redirect_uri must be the one it was issued for)%s%s. Run 'ferry "
+                    "connection authorize' again.",
+                    desc ? ": " : "", desc ? desc : "");
+    snprintf(err->code, sizeof(err->code), "invalid_grant");
+    err->http_status = (int)resp->status;
+    return FERRY_CONFIG_ERROR;
+}
+
 /* Classify a token endpoint error answer {"error": "..."}. */
-static int token_error(ferry_conn *c, const ferry_http_response *resp, const char *what, ferry_error *err)
+static int token_error(ferry_conn *c, const ferry_http_response *resp, int refreshing, const char *what,
+                       ferry_error *err)
 {
     const char *code = ea_json_str(resp->json, "error");
     const char *desc = ea_json_str(resp->json, "error_description");
+    if (code != NULL && strcmp(code, "invalid_grant") == 0 && !refreshing) {
+        return code_refused(resp, desc, err);
+    }
     if (code != NULL && strcmp(code, "invalid_grant") == 0) {
         c->host->connection_status(c->hc, "needs_reauth", REAUTH_MESSAGE);
         ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "eaccounting: %s: %s (identity server: invalid_grant%s%s)",
@@ -115,7 +132,8 @@ static int save_tokens(ferry_conn *c, const json_t *answer, const json_t *extra,
 }
 
 /* POST a form to /connect/token; on success save the tokens (plus `extra`). */
-static int token_request(ferry_conn *c, const char *form, const json_t *extra, const char *what, ferry_error *err)
+static int token_request(ferry_conn *c, const char *form, const json_t *extra, int refreshing, const char *what,
+                         ferry_error *err)
 {
     char *url = ea_asprintf("%s/connect/token", c->identity_base);
     char *auth = basic_auth_header(c);
@@ -144,7 +162,7 @@ static int token_request(ferry_conn *c, const char *form, const json_t *extra, c
     if (resp->status == 200) {
         rc = save_tokens(c, resp->json, extra, what, err);
     } else {
-        rc = token_error(c, resp, what, err);
+        rc = token_error(c, resp, refreshing, what, err);
     }
     c->host->http_free(resp);
     return rc;
@@ -189,7 +207,7 @@ static int refresh_locked(ferry_conn *c, const char *stale, ferry_error *err)
     if (form == NULL) {
         return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
     }
-    int rc = token_request(c, form, NULL, "refresh access token", err);
+    int rc = token_request(c, form, NULL, 1, "refresh access token", err);
     free(form);
     if (rc == FERRY_OK) {
         c->host->log(c->hc, FERRY_LOG_INFO, "eaccounting: access token refreshed");
@@ -283,7 +301,13 @@ static int exchange_code(ferry_conn *c, const char *code, int source, ferry_erro
     }
     /* a handed-over code works once: forget it in the same save as the tokens */
     json_t *extra = source == EA_CODE_HANDOVER_SETTING ? json_pack("{s:n}", "auth_code") : NULL;
-    int rc = token_request(c, form, extra, "exchange authorization code", err);
+    int rc = token_request(c, form, extra, 0, "exchange authorization code", err);
+    if (rc != FERRY_OK && extra != NULL) {
+        /* refused or not: the code is spent (or stale); do not offer it again */
+        ferry_error ignored;
+        ferry_error_clear(&ignored);
+        c->host->credentials_save(c->hc, extra, &ignored);
+    }
     json_decref(extra);
     free(form);
     return rc;

@@ -393,46 +393,79 @@ static int is_write(const char *method)
     return method != NULL && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0);
 }
 
+/* The ferry status of an answer. */
+static int answer_status(const ea_answer *a, int code, const code_info *info)
+{
+    if (a->status == 429 || code == 4010) {
+        return FERRY_RETRY;
+    }
+    if (a->status == 401 || (info == NULL && a->status == 403)) {
+        return FERRY_CONFIG_ERROR;
+    }
+    return info != NULL ? info->status : status_class(a->status);
+}
+
+/* The message: a sentence, the advice, eAccounting's text, the fields, status / code / ErrorId. */
+static void build_message(ea_buf *m, const ea_answer *a, int status, int code, const code_info *info)
+{
+    const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
+    const char *error_id = ea_json_str(a->json, "ErrorId");
+    ea_buf_printf(m, "eaccounting: %s: %s", a->what ? a->what : "request", status_sentence(status));
+    if (info != NULL && info->advice != NULL) {
+        ea_buf_printf(m, " %s", info->advice);
+    } else if (a->status == 401) {
+        ea_buf_puts(m, " eAccounting does not accept ferry's access token; run 'ferry connection authorize'.");
+    }
+    if (dev != NULL && dev[0] != '\0') {
+        ea_buf_printf(m, " eAccounting says: \"%s\"", dev);
+    } else if (a->json == NULL) {
+        append_raw_body(m, a->body);
+    }
+    append_field_errors(m, a);
+    ea_buf_printf(m, " (HTTP %ld", a->status);
+    if (code != 0) {
+        ea_buf_printf(m, ", ErrorCode %d%s%s", code, info ? " " : "", info ? info->name : "");
+    }
+    if (error_id != NULL) {
+        ea_buf_printf(m, ", ErrorId %s - quote it to eAccounting support", error_id);
+    }
+    ea_buf_puts(m, ")");
+}
+
+/* code, http_status, retry_after_ms and flags of the error. */
+static void fill_details(ferry_error *err, const ea_answer *a, int status, int code)
+{
+    err->http_status = (int)a->status;
+    if (code != 0) {
+        snprintf(err->code, sizeof(err->code), "%d", code);
+    } else {
+        snprintf(err->code, sizeof(err->code), "HTTP %ld", a->status);
+    }
+    if (status == FERRY_RETRY) {
+        int rate_limited = a->status == 429 || code == 4010;
+        const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
+        err->retry_after_ms = rate_limited ? ea_error_retry_delay_ms(a->retry_after_ms, dev)
+                              : a->retry_after_ms > 0 ? a->retry_after_ms
+                                                      : 0;
+    }
+    if (a->status == 401) {
+        err->flags |= FERRY_ERROR_NEEDS_REAUTH;
+    }
+    if (is_write(a->method) && a->status >= 500 && a->status != 503) {
+        err->flags |= FERRY_ERROR_MAYBE_APPLIED;
+    }
+}
+
 int ea_error_from_answer(const ea_answer *a, ferry_error *err)
 {
     int code = json_code(a->json);
-    const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
-    const char *error_id = ea_json_str(a->json, "ErrorId");
     const code_info *info = find_code(code);
-    if (code == 4002 && is_no_module(a->status, dev)) {
+    if (code == 4002 && is_no_module(a->status, ea_json_str(a->json, "DeveloperErrorMessage"))) {
         info = &no_module;
     }
-    int status = info != NULL ? info->status : status_class(a->status);
-    if (a->status == 429 || code == 4010) {
-        status = FERRY_RETRY;
-    } else if (a->status == 401) {
-        status = FERRY_CONFIG_ERROR;
-    } else if (info == NULL && a->status == 403) {
-        status = FERRY_CONFIG_ERROR;
-    }
-
+    int status = answer_status(a, code, info);
     ea_buf m = EA_BUF_INIT;
-    ea_buf_printf(&m, "eaccounting: %s: %s", a->what ? a->what : "request", status_sentence(status));
-    if (info != NULL && info->advice != NULL) {
-        ea_buf_printf(&m, " %s", info->advice);
-    } else if (a->status == 401) {
-        ea_buf_puts(&m, " eAccounting does not accept ferry's access token; run 'ferry connection authorize'.");
-    }
-    if (dev != NULL && dev[0] != '\0') {
-        ea_buf_printf(&m, " eAccounting says: \"%s\"", dev);
-    } else if (a->json == NULL) {
-        append_raw_body(&m, a->body);
-    }
-    append_field_errors(&m, a);
-    ea_buf_printf(&m, " (HTTP %ld", a->status);
-    if (code != 0) {
-        ea_buf_printf(&m, ", ErrorCode %d%s%s", code, info ? " " : "", info ? info->name : "");
-    }
-    if (error_id != NULL) {
-        ea_buf_printf(&m, ", ErrorId %s - quote it to eAccounting support", error_id);
-    }
-    ea_buf_puts(&m, ")");
-
+    build_message(&m, a, status, code, info);
     char canon[256] = "";
     const char *field = first_field(a->json);
     if (field != NULL) {
@@ -441,23 +474,7 @@ int ea_error_from_answer(const ea_answer *a, ferry_error *err)
     ferry_error_set(err, status, field ? canon : NULL, "%s", ea_buf_str(&m));
     ea_buf_free(&m);
     if (err != NULL) {
-        err->http_status = (int)a->status;
-        if (code != 0) {
-            snprintf(err->code, sizeof(err->code), "%d", code);
-        } else {
-            snprintf(err->code, sizeof(err->code), "HTTP %ld", a->status);
-        }
-        if (status == FERRY_RETRY) {
-            err->retry_after_ms = a->status == 429 || code == 4010 ? ea_error_retry_delay_ms(a->retry_after_ms, dev)
-                                  : a->retry_after_ms > 0          ? a->retry_after_ms
-                                                                   : 0;
-        }
-        if (a->status == 401) {
-            err->flags |= FERRY_ERROR_NEEDS_REAUTH;
-        }
-        if (is_write(a->method) && a->status >= 500 && a->status != 503) {
-            err->flags |= FERRY_ERROR_MAYBE_APPLIED;
-        }
+        fill_details(err, a, status, code);
     }
     return status;
 }

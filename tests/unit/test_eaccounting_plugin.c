@@ -274,7 +274,24 @@ TEST(authorize_with_handed_over_code_stores_masked_tokens)
 {
     admin_do("POST", "/_emulator/requests/reset", NULL);
     CHECK_INT_EQ(authorize_headless("ea", REDIRECT), FERRY_OK);
-    CHECK_INT_EQ(route_count("POST /connect/token"), 1);
+    /* a code works once: handing the same one over again is refused clearly, the tokens stay */
+    json_t *first = connection_settings("ea");
+    char *location = authorize_redirect(REDIRECT);
+    setenv("FERRY_EA_AUTH_CODE", location ? location : "", 1);
+    ferry_error err1;
+    ferry_endpoint *ep1 = open_endpoint("ea", FERRY_ENDPOINT_NO_OPEN, &err1);
+    CHECK_INT_EQ(plugin->desc->authorize(ferry_host_table(), ep1->hc, &err1), FERRY_OK);
+    CHECK_INT_EQ(plugin->desc->authorize(ferry_host_table(), ep1->hc, &err1), FERRY_CONFIG_ERROR);
+    CHECK_STR_CONTAINS(err1.message, "refused the authorization code");
+    CHECK_STR_EQ(err1.code, "invalid_grant");
+    ferry_endpoint_close(ep1);
+    unsetenv("FERRY_EA_AUTH_CODE");
+    free(location);
+    json_t *second = connection_settings("ea");
+    CHECK(strcmp(str(first, "refresh_token"), str(second, "refresh_token")) != 0);
+    json_decref(first);
+    json_decref(second);
+    CHECK_INT_EQ(route_count("POST /connect/token"), 3);
     json_t *s = connection_settings("ea");
     CHECK(str(s, "access_token") != NULL && strlen(str(s, "access_token")) > 20);
     CHECK(str(s, "refresh_token") != NULL);
@@ -334,7 +351,11 @@ static void authorize_child(const char *name, int err_fd)
     _exit(rc == FERRY_OK ? 0 : 1);
 }
 
-/* Read lines from fd until one holds /connect/authorize; the URL (new) or NULL. */
+/*
+ * Read the child's stderr until the listener is up ("Waiting for the
+ * browser", printed after it binds); the authorize URL printed before (new)
+ * or NULL.
+ */
 static char *read_authorize_url(int fd)
 {
     ferry_buf b = FERRY_BUF_INIT;
@@ -345,20 +366,22 @@ static char *read_authorize_url(int fd)
             break;
         }
         ferry_buf_append(&b, chunk, (size_t)n);
-        const char *p = b.data ? strstr(b.data, "http") : NULL;
-        while (p != NULL && strstr(p, "/connect/authorize?") != NULL) {
-            const char *end = strchr(p, '\n');
-            const char *at = strstr(p, "/connect/authorize?");
-            if (end != NULL && at < end) {
-                char *url = ferry_asprintf("%.*s", (int)(end - p), p);
-                ferry_buf_free(&b);
-                return url;
-            }
-            if (end == NULL) {
-                break;
-            }
-            p = strstr(end, "http");
+        const char *waiting = strstr(b.data, "Waiting for the browser");
+        if (waiting == NULL || strchr(waiting, '\n') == NULL) {
+            continue;
         }
+        const char *at = strstr(b.data, "/connect/authorize?");
+        if (at == NULL) {
+            break;
+        }
+        const char *start = at;
+        while (start > b.data && start[-1] != '\n') {
+            start--;
+        }
+        const char *end = strchr(at, '\n');
+        char *url = ferry_asprintf("%.*s", (int)(end - start), start);
+        ferry_buf_free(&b);
+        return url;
     }
     printf("# child said: %s\n", b.data ? b.data : "(nothing)");
     ferry_buf_free(&b);
@@ -386,7 +409,6 @@ TEST(authorize_through_the_localhost_listener)
         CHECK_STR_CONTAINS(url, "prompt=select_account");
         CHECK_STR_CONTAINS(url, "acr_values=service%3A44643EB1-3F76-4C1C-A672-402AE8085934");
         CHECK_STR_CONTAINS(url, "scope=ea%3Aapi%20offline_access%20ea%3Asales%20ea%3Aaccounting");
-        ferry_sleep_ms(100); /* the listener is up once the URL is printed; give it a moment anyway */
         /* a stale answer (another state) is refused and the listener keeps waiting */
         char *stale = ferry_asprintf("%s?code=nope&state=other", redirect);
         CHECK_INT_EQ(http_get(stale, NULL, NULL), 400);
