@@ -126,6 +126,9 @@ static int class_has(int c, int cl)
     case 'x':
         r = is_xdigit(c);
         break;
+    case 'z': /* deprecated in Lua 5.2, still understood: the NUL byte */
+        r = c == 0;
+        break;
     default:
         return cl == c; /* %. and friends: the character itself */
     }
