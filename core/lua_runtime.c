@@ -166,8 +166,12 @@ static int error_from_pcall(ferry_lua *rt, int rc, int status, ferry_error *err)
         if (msg != NULL && strstr(msg, stopped) != NULL) {
             return error_from_message(rt, status, msg, err);
         }
-        ferry_error_at(err, status, rt->where[0] ? rt->where : rt->script, rt->line, "%s:%d: %s",
-                       rt->where[0] ? rt->where : rt->script, rt->line, stopped);
+        const char *where = rt->where[0] ? rt->where : rt->script;
+        if (rt->line > 0) {
+            ferry_error_at(err, status, where, rt->line, "%s:%d: %s", where, rt->line, stopped);
+        } else {
+            ferry_error_at(err, status, where, 0, "%s: %s", where, stopped);
+        }
         return status;
     }
     if (rc == LUA_ERRMEM || (msg != NULL && strcmp(msg, "not enough memory") == 0 &&

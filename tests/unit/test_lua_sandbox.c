@@ -329,6 +329,27 @@ TEST(the_instruction_limit_error_names_script_and_line_and_pcall_cannot_swallow_
     ferry_lua_destroy(lua);
 }
 
+/* `return pcall(f)` returns straight to the runtime: no instruction of the script runs after the limit */
+TEST(a_limit_swallowed_by_a_tail_called_pcall_still_fails_the_record)
+{
+    static const char src[] = "function map(r)\n  return pcall(function() while true do end end)\nend\n";
+    ferry_error err;
+    ferry_lua_result res;
+    ferry_lua_options o;
+    memset(&o, 0, sizeof(o));
+    o.instruction_limit = 100000;
+    ferry_error_clear(&err);
+    ferry_lua *lua = ferry_lua_create(&o, &err);
+    CHECK_INT_EQ(ferry_lua_load_buffer(lua, "tail.lua", src, strlen(src), NULL, &err), FERRY_OK);
+    json_t *rec = json_object();
+    CHECK_INT_EQ(ferry_lua_map(lua, rec, NULL, &res, &err), FERRY_RECORD_ERROR);
+    CHECK_STR_CONTAINS(err.message, "tail.lua");
+    CHECK_STR_CONTAINS(err.message, "instruction limit of 100000 per record exceeded");
+    CHECK_STR_NOT_CONTAINS(err.message, ":0:");
+    json_decref(rec);
+    ferry_lua_destroy(lua);
+}
+
 TEST(the_time_limit_stops_a_loop_when_the_instruction_budget_is_huge)
 {
     ferry_error err;
@@ -488,6 +509,7 @@ int main(void)
     RUN_TEST(a_fresh_runtime_maps_the_good_record);
     RUN_TEST(every_attack_is_refused_and_the_same_runtime_maps_the_next_record);
     RUN_TEST(the_instruction_limit_error_names_script_and_line_and_pcall_cannot_swallow_it);
+    RUN_TEST(a_limit_swallowed_by_a_tail_called_pcall_still_fails_the_record);
     RUN_TEST(the_time_limit_stops_a_loop_when_the_instruction_budget_is_huge);
     RUN_TEST(string_rep_of_an_empty_string_returns_at_once);
     RUN_TEST(what_the_sandbox_offers_is_there_and_what_it_removes_is_gone);
