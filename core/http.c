@@ -315,7 +315,7 @@ static char *redact_body(const char *body, size_t len, const char *ctype, const 
 {
     if (parsed != NULL) {
         json_t *masked = ferry_redact_json(parsed, fields);
-        char *out = masked != NULL ? json_dumps(masked, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        char *out = masked != NULL ? json_dumps(masked, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
         json_decref(masked);
         return out;
     }
@@ -461,7 +461,8 @@ static int prepare(ferry_http_client *c, const ferry_http_request *in, prepared 
     p->idempotent = method_is_idempotent(p->req.method);
 
     if (p->req.json != NULL) {
-        p->json_text = json_dumps(p->req.json, JSON_COMPACT | JSON_ENCODE_ANY);
+        /* 15 significant digits: 199.99 goes out as 199.99, not 199.99000000000001 (APIs check decimals). */
+        p->json_text = json_dumps(p->req.json, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
         if (p->json_text == NULL) {
             return ferry_error_at(err, FERRY_FATAL, p->url_red, 0, "%s %s: the JSON body cannot be serialised",
                                   p->req.method, p->url_red);

@@ -235,7 +235,7 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
         }
         char *id = NULL, *number = NULL;
         run->current_key = key;
-        rc = find_document(run, key, &id, &number, err);
+        rc = find_document(run, e.target_ref ? e.target_ref : key, &id, &number, err);
         run->current_key = NULL;
         if (rc != FERRY_OK) {
             ferry_idmap_entry_clear(&e);
@@ -872,6 +872,8 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
     e.source_id = (char *)str_member(record, "id");
     e.run_id = run->run_id;
     e.reason = "create in progress";
+    /* The reference the document is found again by, should this run die before the answer. */
+    e.target_ref = (char *)str_member(doc, "external_reference");
     int rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
     free(payload_hash);
     if (rc != FERRY_OK) {
@@ -883,7 +885,8 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
         ferry_error ferr;
         ferry_error_clear(&ferr);
         json_t *found = NULL;
-        if (run->dst->plugin->desc->find(run->dst->conn, ENT_DOCUMENT, "external_reference", key, &found, &ferr) ==
+        const char *ref = str_member(doc, "external_reference") ? str_member(doc, "external_reference") : key;
+        if (run->dst->plugin->desc->find(run->dst->conn, ENT_DOCUMENT, "external_reference", ref, &found, &ferr) ==
                 FERRY_OK &&
             found != NULL) {
             *created = found;
@@ -927,9 +930,10 @@ static int settle_document(ferry_run *run, const char *key, const json_t *record
         rc = ferry_activity_dead_resolve(run->st, run->flow->id, run->flow->source_entity, key, err);
     }
     if (rc == FERRY_OK) {
+        const char *ref = str_member(created, "external_reference") ? str_member(created, "external_reference") : key;
         json_t *idx = json_pack("{s:s?, s:s?, s:s?, s:s}", "id", str_member(created, "id"), "number",
                                 str_member(created, "number"), "type", str_member(created, "type"),
-                                "external_reference", key);
+                                "external_reference", ref);
         index_record(run, ENT_DOCUMENT, idx, err);
         json_decref(idx);
     }
@@ -1032,7 +1036,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
 
     /* Skip what already exists in the target (sent by hand, by another tool, or before a reset). */
     char *existing_id = NULL, *existing_number = NULL;
-    rc = find_document(run, key, &existing_id, &existing_number, err);
+    rc = find_document(run, str_member(doc, "external_reference"), &existing_id, &existing_number, err);
     if (rc == FERRY_OK && existing_id != NULL) {
         char *reason = ferry_asprintf("already in %s as %s", run->flow->target_connection,
                                       existing_number ? existing_number : existing_id);

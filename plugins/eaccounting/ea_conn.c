@@ -187,5 +187,6 @@ void ea_conn_destroy(ferry_conn *c)
     }
     free(c->buckets);
     json_decref(c->refdata);
+    json_decref(c->article_codings);
     free(c);
 }

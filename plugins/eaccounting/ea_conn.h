@@ -34,6 +34,7 @@ struct ferry_conn {
     char *ref_field;         /* native field holding the external reference */
     char *default_unit;      /* unit of articles that name none */
     char *default_vat_rate;  /* VAT percent of articles that name none */
+    json_t *article_codings; /* article id -> coding name, read once per connection (revenue account checks) */
     char *uses_moss;         /* auto | true | false */
     long long refdata_max_age_ms;
 

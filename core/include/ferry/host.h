@@ -114,7 +114,9 @@ struct ferry_host {
 
     /*
      * Send a request with the host's retries, backoff, Retry-After, rate
-     * limiting, timeouts, TLS settings and activity logging.  Returns FERRY_OK
+     * limiting, timeouts, TLS settings and activity logging.  A `json` body is
+     * sent compact with reals at 15 significant digits (199.99, not
+     * 199.99000000000001).  Returns FERRY_OK
      * with *resp set for any HTTP answer (also 4xx/5xx once retries are spent:
      * the plugin interprets the body), or an error status without *resp when
      * no answer came (FERRY_RETRY; FERRY_ERROR_MAYBE_APPLIED is set when a
@@ -134,6 +136,10 @@ struct ferry_host {
     /* ---- cross-process locks ---------------------------------------------- */
 
     /*
+     * The core never calls a plugin operation inside a store transaction, so
+     * what lock and credentials_save write is committed (visible to other
+     * processes) when they return.
+     *
      * Take the named lock of this connection, shared by every ferry process
      * on the same store (used to refresh a token exactly once).  Waits up to
      * timeout_ms; FERRY_RETRY when it could not.  A lock held by a process that

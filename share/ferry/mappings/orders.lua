@@ -272,9 +272,20 @@ function map(order, ctx)
     doc.create_missing_articles = missing
   end
 
+  -- The revenue account the books must use, per VAT handling (or country),
+  -- optionally per Swedish VAT rate of the article's coding ("domestic:12").
+  -- eaccounting.so refuses the document when an article's coding would book
+  -- it elsewhere.
   local revenue = ferry.map("revenue_accounts", handling, nil) or ferry.map("revenue_accounts", country, nil)
   if revenue ~= nil then
     doc.expect.revenue_account = revenue
+  end
+  for _, rate in ipairs({ "25", "12", "6", "0" }) do
+    local by_rate = ferry.map("revenue_accounts", handling .. ":" .. rate, nil)
+    if by_rate ~= nil then
+      doc.expect.revenue_accounts = doc.expect.revenue_accounts or ferry.object {}
+      doc.expect.revenue_accounts[rate] = by_rate
+    end
   end
   return doc
 end
