@@ -127,6 +127,12 @@ static int error_from_message(ferry_lua *rt, int status, const char *raw, ferry_
     memcpy(first, raw, n);
     first[n] = '\0';
     if (split_position(first, where, sizeof(where), &line, &text)) {
+        /* coroutine.wrap adds the position again: "f.lua:3: f.lua:3: message" -> once */
+        size_t plen = (size_t)(text - first);
+        while (strncmp(text, first, plen) == 0 && strlen(text) > plen) {
+            memmove(first, text, strlen(text) + 1);
+            text = first + plen;
+        }
         /* prefer the untruncated path of the frame that raised, when it is the same place */
         const char *full = rt->where;
         size_t wl = strlen(where), fl = strlen(full);
