@@ -44,8 +44,9 @@ class TapResult(unittest.TestResult):
         self._line(True, test, " # SKIP %s" % reason)
 
     def addExpectedFailure(self, test, err):
+        # TAP: a failing TODO test is "not ok ... # TODO" (automake XFAIL); "ok ... # TODO" would be XPASS
         super().addExpectedFailure(test, err)
-        self._line(True, test, " # TODO expected failure")
+        self._line(False, test, " # TODO expected failure")
 
     def addUnexpectedSuccess(self, test):
         super().addUnexpectedSuccess(test)
