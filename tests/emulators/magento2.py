@@ -408,6 +408,11 @@ class Magento2Emulator(Emulator):
         a("GET", "/V1/orders", self.orders_search, ACL_ORDERS)
         a("GET", "/V1/orders/{id}", self.order_get, ACL_ORDERS)
         a("GET", "/V1/orders/{id}/statuses", self.order_status, ACL_ORDERS)
+        # stores (what a connector shows to say which shop it reached)
+        a("GET", "/V1/store/storeConfigs", self.store_configs, ("Magento_Backend::store",))
+        a("GET", "/V1/store/storeViews", self.store_views, ("Magento_Backend::store",))
+        a("GET", "/V1/store/websites", self.store_websites, ("Magento_Backend::store",))
+        a("GET", "/V1/store/storeGroups", self.store_groups, ("Magento_Backend::store",))
         a("GET", "/V1/orders/{id}/comments", self.order_comments, ACL_ORDERS)
         a("POST", "/V1/orders/{id}/comments", self.order_add_comment, ("Magento_Sales::comment",))
         a("POST", "/V1/orders/{id}/cancel", self.order_cancel, ("Magento_Sales::cancel",))
@@ -497,6 +502,36 @@ class Magento2Emulator(Emulator):
 
     def order_get(self, ctx):
         return self.orders.require(ctx.params["id"])
+
+    # ---- stores: one website, one store group, the store views of --store-codes ----
+    def store_configs(self, ctx):
+        base = (self.base_url or "http://localhost") + "/"
+        out = []
+        for code, sid in sorted(self.store_codes.items(), key=lambda kv: kv[1]):
+            out.append({"id": sid, "code": code, "website_id": 1, "locale": "sv_SE",
+                        "base_currency_code": seeddata.BASE_CURRENCY, "default_display_currency_code": seeddata.BASE_CURRENCY,
+                        "timezone": "Europe/Stockholm", "weight_unit": "kgs", "base_url": base, "base_link_url": base,
+                        "base_static_url": base + "static/", "base_media_url": base + "media/",
+                        "secure_base_url": base, "secure_base_link_url": base,
+                        "secure_base_static_url": base + "static/", "secure_base_media_url": base + "media/"})
+        return out
+
+    def store_views(self, ctx):
+        views = [{"id": 0, "code": "admin", "name": "Admin", "website_id": 0, "store_group_id": 0, "is_active": 1}]
+        for code, sid in sorted(self.store_codes.items(), key=lambda kv: kv[1]):
+            views.append({"id": sid, "code": code, "name": "Default Store View" if code == "default" else code,
+                          "website_id": 1, "store_group_id": 1, "is_active": 1})
+        return views
+
+    def store_websites(self, ctx):
+        return [{"id": 0, "code": "admin", "name": "Admin", "default_group_id": 0},
+                {"id": 1, "code": "base", "name": "Main Website", "default_group_id": 1}]
+
+    def store_groups(self, ctx):
+        return [{"id": 0, "website_id": 0, "root_category_id": 0, "default_store_id": 0, "name": "Default",
+                 "code": "default"},
+                {"id": 1, "website_id": 1, "root_category_id": 2, "default_store_id": 1, "name": "Main Website Store",
+                 "code": "main_website_store"}]
 
     def order_status(self, ctx):
         return self.orders.require(ctx.params["id"])["status"]

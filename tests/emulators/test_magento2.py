@@ -384,6 +384,10 @@ class ContractTests(EmuTestCase):
             ("/rest/V1/inventory/is-product-salable-for-requested-qty/MUG-STONE/1/3",
              "/V1/inventory/is-product-salable-for-requested-qty/{sku}/{stockId}/{requestedQty}", None),
             ("/rest/V1/inventory/stock-resolver/website/base", "/V1/inventory/stock-resolver/{type}/{code}", None),
+            ("/rest/V1/store/storeConfigs", "/V1/store/storeConfigs", None),
+            ("/rest/V1/store/storeViews", "/V1/store/storeViews", None),
+            ("/rest/V1/store/websites", "/V1/store/websites", None),
+            ("/rest/V1/store/storeGroups", "/V1/store/storeGroups", None),
         ]
         for path, spec_path, query in cases:
             with self.subTest(path=path):
