@@ -212,6 +212,9 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
     json_object_set_new(data, "attempts", json_integer(ex->attempts));
     json_object_set_new(data, "ms", json_integer(ex->duration_ms));
     if (run->payload_events) {
+        if (ex->request_headers != NULL) {
+            json_object_set_new(data, "headers", json_string(ex->request_headers));
+        }
         if (ex->request_body != NULL) {
             json_t *body = json_loads(ex->request_body, JSON_DECODE_ANY, NULL);
             json_object_set_new(data, "sent", body ? body : json_string(ex->request_body));
