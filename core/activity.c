@@ -285,10 +285,38 @@ int ferry_activity_dead_set_status(ferry_store *st, long long id, const char *st
     return FERRY_OK;
 }
 
+/* Seconds within which the same alert is not raised again (a paused flow run from cron every 5 minutes). */
+#define ALERT_REPEAT_SECONDS (24 * 3600)
+
 int ferry_activity_alert(ferry_store *st, const char *kind, long long flow_id, long long connection_id,
                          const char *message, ferry_error *err)
 {
     char ts[32];
+    /* The same alert again within a day says nothing new: keep one (collectd's c_complain idea). */
+    time_t since_t = time(NULL) - ALERT_REPEAT_SECONDS;
+    struct tm tm;
+    gmtime_r(&since_t, &tm);
+    char since[32];
+    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    sqlite3_stmt *q = ferry_store_prepare(st,
+                                          "SELECT 1 FROM alerts WHERE kind=?1 AND coalesce(flow_id,0)=?2 AND "
+                                          "coalesce(connection_id,0)=?3 AND message=?4 AND ts >= ?5 LIMIT 1",
+                                          err);
+    if (q == NULL) {
+        return FERRY_FATAL;
+    }
+    char *safe = ferry_redact_text(message ? message : kind);
+    sqlite3_bind_text(q, 1, kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(q, 2, flow_id > 0 ? flow_id : 0);
+    sqlite3_bind_int64(q, 3, connection_id > 0 ? connection_id : 0);
+    sqlite3_bind_text(q, 4, safe ? safe : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(q, 5, since, -1, SQLITE_TRANSIENT);
+    int repeated = sqlite3_step(q) == SQLITE_ROW;
+    ferry_store_done(q);
+    free(safe);
+    if (repeated) {
+        return FERRY_OK;
+    }
     sqlite3_stmt *s = ferry_store_prepare(
         st, "INSERT INTO alerts(ts,kind,flow_id,connection_id,message) VALUES(?1,?2,?3,?4,?5)", err);
     if (s == NULL) {

@@ -39,6 +39,9 @@ static const char usage_text[] =
     "                            records that could not be synced\n"
     "  purge                     delete old log entries, or everything about one customer\n"
     "  map test                  try a Lua mapping on a record, or run mapping tests\n"
+    "  status                    the dashboard: connections, flows, last runs, dead letters\n"
+    "  alerts [deliver]          alerts (flow failed, totals differ, re-authorize)\n"
+    "  settings list|get|set     ferry's own settings (log retention, alert command)\n"
     "\n"
     "Global options:\n"
     "  --db PATH      the store (default $FERRY_DB, else ~/.local/share/ferry/ferry.db)\n"
@@ -237,6 +240,7 @@ static const command commands[] = {
     {"plugin", ferry_cmd_plugin}, {"plugins", ferry_cmd_plugin}, {"connection", ferry_cmd_connection},
     {"flow", ferry_cmd_flow},     {"run", ferry_cmd_run},         {"log", ferry_cmd_log},
     {"dead", ferry_cmd_dead},     {"purge", ferry_cmd_purge},     {"map", ferry_cmd_map},
+    {"status", ferry_cmd_status}, {"alerts", ferry_cmd_alerts},   {"settings", ferry_cmd_settings},
     {NULL, NULL}};
 
 int ferry_cli_main(int argc, char **argv)

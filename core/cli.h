@@ -76,6 +76,9 @@ int ferry_cmd_log(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_dead(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_purge(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_map(ferry_cli *cli, int argc, char **argv);
+int ferry_cmd_status(ferry_cli *cli, int argc, char **argv);
+int ferry_cmd_alerts(ferry_cli *cli, int argc, char **argv);
+int ferry_cmd_settings(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_dead_retry(ferry_cli *cli, int argc, char **argv); /* in cli_run.c */
 
 /*

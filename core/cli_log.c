@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "error.h"
 #include "flow.h"
+#include "settings.h"
 #include "util.h"
 
 static const char log_usage[] =
@@ -362,15 +363,7 @@ int ferry_cmd_purge(ferry_cli *cli, int argc, char **argv)
     if (o.matching != NULL) {
         status = ferry_activity_purge_matching(st, o.matching, &counts, &err);
     } else {
-        int days = o.days;
-        if (days < 0) {
-            days = 90;
-            sqlite3_stmt *s = ferry_store_prepare(st, "SELECT value FROM settings WHERE name='log_retention_days'", &err);
-            if (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
-                days = atoi((const char *)sqlite3_column_text(s, 0));
-            }
-            ferry_store_done(s);
-        }
+        int days = o.days >= 0 ? o.days : (int)ferry_settings_get_long(st, "log_retention_days", 90);
         status = ferry_activity_purge_older(st, days, &counts, &err);
     }
     if (status != FERRY_OK) {

@@ -12,7 +12,10 @@
 #include "cli.h"
 #include "engine.h"
 #include "error.h"
+#include "alert.h"
 #include "flow.h"
+#include "log.h"
+#include "settings.h"
 #include "util.h"
 
 static const char run_usage[] =
@@ -138,6 +141,28 @@ static int run_one(ferry_cli *cli, ferry_store *st, const char *flow, const run_
     return exit_code(rc, &result);
 }
 
+/* After runs: hand new alerts to the alert command, and purge old log entries when auto_purge is on. */
+static void after_runs(ferry_store *st)
+{
+    ferry_error err;
+    ferry_error_clear(&err);
+    int delivered = 0;
+    if (ferry_alert_deliver(st, &delivered, &err) != FERRY_OK) {
+        ferry_log(FERRY_LOG_WARN, "alert", "alerts not delivered: %s", err.message);
+    }
+    char *auto_purge = ferry_settings_get(st, "auto_purge");
+    if (auto_purge != NULL && strcmp(auto_purge, "true") == 0) {
+        json_t *counts = NULL;
+        ferry_error_clear(&err);
+        if (ferry_activity_purge_older(st, (int)ferry_settings_get_long(st, "log_retention_days", 90), &counts,
+                                       &err) != FERRY_OK) {
+            ferry_log(FERRY_LOG_WARN, "purge", "automatic purge failed: %s", err.message);
+        }
+        json_decref(counts);
+    }
+    free(auto_purge);
+}
+
 int ferry_cmd_run(ferry_cli *cli, int argc, char **argv)
 {
     run_opts o = {0, 0, 0};
@@ -160,6 +185,7 @@ int ferry_cmd_run(ferry_cli *cli, int argc, char **argv)
             int code = run_one(cli, st, argv[i], &o);
             worst = code > worst ? code : worst;
         }
+        after_runs(st);
         return worst;
     }
     json_t *flows = NULL;
@@ -179,6 +205,7 @@ int ferry_cmd_run(ferry_cli *cli, int argc, char **argv)
         }
     }
     json_decref(flows);
+    after_runs(st);
     return worst;
 }
 

@@ -546,17 +546,18 @@ static void finish(ferry_run *run, int rc, const ferry_error *err)
         ferry_strlcpy(r->status, "ok", sizeof(r->status));
     }
     draw_progress(run, 1);
+    ferry_error ferr;
+    ferry_error_clear(&ferr);
     if (run->run_id > 0) {
-        ferry_error ferr;
-        ferry_error_clear(&ferr);
         ferry_activity_run_finish(run->st, run->run_id, r->status, &r->counts, r->message[0] ? r->message : NULL,
                                   &ferr);
         if (rc != FERRY_OK) {
             run_event(run, "error", "run", NULL, NULL, "run %s: %s", r->status, r->message);
-            if (rc == FERRY_CONFIG_ERROR || rc == FERRY_FATAL) {
-                ferry_activity_alert(run->st, "flow_failed", run->flow->id, 0, r->message, &ferr);
-            }
         }
+    }
+    /* A flow that cannot run (credentials, mapping, module) needs a person: alert, also before it started. */
+    if (rc == FERRY_CONFIG_ERROR || rc == FERRY_FATAL) {
+        ferry_activity_alert(run->st, "flow_failed", run->flow->id, 0, r->message, &ferr);
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include <ferry/version.h>
 
+#include "activity.h"
 #include "crypto.h"
 #include "error.h"
 #include "log.h"
@@ -204,17 +205,7 @@ static int host_connection_status(ferry_host_conn *hc, const char *status, const
     hc->row->status = ferry_strdup(status);
     if (strcmp(status, "ok") != 0) {
         ferry_log(FERRY_LOG_ERROR, hc->row->name, "connection %s: %s", status, message ? message : "");
-        char ts[32];
-        sqlite3_stmt *s = ferry_store_prepare(
-            hc->st, "INSERT INTO alerts(ts,kind,connection_id,message) VALUES(?1,?2,?3,?4)", &err);
-        if (s != NULL) {
-            sqlite3_bind_text(s, 1, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-            sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
-            sqlite3_bind_int64(s, 3, hc->row->id);
-            ferry_store_bind_text(s, 4, message ? message : status);
-            sqlite3_step(s);
-            ferry_store_done(s);
-        }
+        ferry_activity_alert(hc->st, status, 0, hc->row->id, message ? message : status, &err);
     }
     return FERRY_OK;
 }
@@ -340,9 +331,10 @@ int ferry_endpoint_open(ferry_store *st, const ferry_loader *loader, const char 
         return FERRY_CONFIG_ERROR;
     }
     if (!(flags & FERRY_ENDPOINT_NO_OPEN) && strcmp(row->status, "ok") != 0) {
-        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "connection %s is %s: %s%s", name, row->status,
-                        row->status_message ? row->status_message : "",
-                        strcmp(row->status, "needs_reauth") == 0
+        const char *msg = row->status_message ? row->status_message : "";
+        int hinted = strstr(msg, "connection authorize") != NULL;
+        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "connection %s is %s: %s%s", name, row->status, msg,
+                        strcmp(row->status, "needs_reauth") == 0 && !hinted
                             ? " (run 'ferry connection authorize' to connect it again)"
                             : "");
         if (strcmp(row->status, "needs_reauth") == 0) {
