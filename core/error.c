@@ -91,7 +91,13 @@ char *ferry_error_format(const ferry_error *err, char *buf, size_t n)
         ferry_buf_printf(&b, "%sfield %s", any ? ", " : "", err->field);
         any = 1;
     }
-    if (err->where[0]) {
+    /* A Lua error already starts "script.lua:12: ...": do not say where twice. */
+    int where_in_message = err->where[0] && strncmp(err->message, err->where, strlen(err->where)) == 0;
+    if (!where_in_message && err->where[0]) {
+        const char *base = strrchr(err->where, '/');
+        where_in_message = base != NULL && strncmp(err->message, base + 1, strlen(base + 1)) == 0;
+    }
+    if (err->where[0] && !where_in_message) {
         if (err->line > 0) {
             ferry_buf_printf(&b, "%s(%s:%d)", any ? " " : "", err->where, err->line);
         } else {

@@ -24,20 +24,20 @@ class TapResult(unittest.TestResult):
         super().addSuccess(test)
         self._line(True, test)
 
-    def _diag(self, err):
-        text = self._exc_info_to_string(err, None) if err else ""
+    def _diag(self, err, test):
+        text = self._exc_info_to_string(err, test) if err else ""
         for line in text.splitlines():
             print("# " + line)
 
     def addFailure(self, test, err):
         super().addFailure(test, err)
         self._line(False, test)
-        self._diag(err)
+        self._diag(err, test)
 
     def addError(self, test, err):
         super().addError(test, err)
         self._line(False, test)
-        self._diag(err)
+        self._diag(err, test)
 
     def addSkip(self, test, reason):
         super().addSkip(test, reason)

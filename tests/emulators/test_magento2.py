@@ -1426,35 +1426,43 @@ class AdminTests(EmuTestCase):
 # ---- scale ------------------------------------------------------------------------------------------------------
 
 class ScaleTests(unittest.TestCase):
-    def test_100k_orders_start_fast_and_search_fast(self):
-        t0 = time.time()
+    def test_100k_orders_answer_pages_without_slowing_down(self):
+        # Complexity, not speed (speed is bench/'s): a page over 100,000 orders must cost
+        # about what it costs over 1,000.  The ratio of the two is robust to a loaded machine.
+        def page_seconds(emu, token):
+            best = None
+            for _ in range(3):
+                t0 = time.perf_counter()
+                doc = emu.get("/rest/V1/orders", token=token, query=criteria(
+                    [("updated_at", "2025-09-30 00:00:00", "gteq")],
+                    sort=[("updated_at", "ASC"), ("entity_id", "ASC")], page_size=100))
+                elapsed = time.perf_counter() - t0
+                best = elapsed if best is None else min(best, elapsed)
+            return best, doc
+
+        small = Emu("--orders", "1000")
+        try:
+            small_time, _ = page_seconds(small, small.admin_token())
+        finally:
+            small.stop()
         emu = Emu("--orders", "100000")
         try:
-            self.assertLess(time.time() - t0, 8, "start with 100,000 orders")
             token = emu.admin_token()
-            watermark = "2025-09-30 00:00:00"
-            t0 = time.time()
-            doc = emu.get("/rest/V1/orders", token=token, query=criteria(
-                [("updated_at", watermark, "gteq")], sort=[("updated_at", "ASC"), ("entity_id", "ASC")],
-                page_size=100))
-            self.assertLess(time.time() - t0, 1.5, "incremental page over 100k orders")
+            big_time, doc = page_seconds(emu, token)
+            self.assertLess(big_time / max(small_time, 1e-4), 10, "a page over 100k orders costs %.3f s, over 1k %.3f s"
+                            % (big_time, small_time))
             self.assertEqual(len(doc["items"]), 100)
             dates = [(o["updated_at"], o["entity_id"]) for o in doc["items"]]
             self.assertEqual(dates, sorted(dates))
-            self.assertTrue(all(o["updated_at"] >= watermark for o in doc["items"]))
-            t0 = time.time()
+            self.assertTrue(all(o["updated_at"] >= "2025-09-30 00:00:00" for o in doc["items"]))
             doc = emu.get("/rest/V1/orders", token=token, query=criteria(
                 [("status", "pending")], sort=[("updated_at", "DESC")], page_size=10))
-            self.assertLess(time.time() - t0, 1.5, "status filter over 100k orders")
             self.assertTrue(all(o["status"] == "pending" for o in doc["items"]))
-            t0 = time.time()
             doc = emu.get("/rest/V1/orders", token=token, query=criteria([("increment_id", "000051000")]))
             self.assertEqual([o["entity_id"] for o in doc["items"]], [50000])
             self.assertEqual(emu.get("/rest/V1/orders/99999", token=token)["entity_id"], 99999)
-            self.assertLess(time.time() - t0, 1.0)
         finally:
             emu.stop()
-
 
 if __name__ == "__main__":
     unittest.main()
