@@ -240,6 +240,7 @@ static void run_close(ferry_run *run)
     ferry_lua_destroy(run->lua);
     ferry_flow_free(run->flow);
     json_decref(run->settings);
+    json_decref(run->dry_created);
     free(run->mapping_path);
 }
 
@@ -260,6 +261,7 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
     run->result = result;
     run->report = opts->report;
     run->payload_events = 1;
+    run->dry_created = json_object();
     if (ferry_flow_get(st, flow_name, &run->flow, err) != FERRY_OK) {
         return err->status;
     }

@@ -53,6 +53,7 @@ struct ferry_run {
     const char *current_key; /* record being processed (for HTTP events) */
     FILE *report;            /* dry-run report stream */
     unsigned indexed;        /* target entities fully prefetched this run (RUN_INDEXED_*) */
+    json_t *dry_created;     /* dry run: "article:NUMBER"/"customer:EMAIL" it would have created -> placeholder id */
     long payload_events;     /* whether to log full payloads: 1 = yes */
 };
 

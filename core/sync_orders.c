@@ -506,12 +506,18 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
     json_t *result = NULL;
     if (*id == NULL) {
         if (run->opts->dry_run) {
-            json_t *native = NULL;
-            if (d->to_native && d->to_native(run->dst->conn, ENT_CUSTOMER, customer, &native, err) != FERRY_OK) {
-                native = json_incref(customer);
+            /* Said once per run: a real run creates it once, later orders find it. */
+            char *dkey = ferry_asprintf("customer:%s", ekey);
+            if (json_object_get(run->dry_created, dkey) == NULL) {
+                json_t *native = NULL;
+                if (d->to_native && d->to_native(run->dst->conn, ENT_CUSTOMER, customer, &native, err) != FERRY_OK) {
+                    native = json_incref(customer);
+                }
+                run_report(run, key, "would create the customer", native);
+                json_decref(native);
+                json_object_set_new(run->dry_created, dkey, json_true());
             }
-            run_report(run, key, "would create the customer", native);
-            json_decref(native);
+            free(dkey);
             *id = ferry_asprintf("(new customer %s)", email);
         } else {
             rc = d->create(run->dst->conn, ENT_CUSTOMER, customer, &result, err);
@@ -615,7 +621,12 @@ static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_
         if (id == NULL) {
             json_t *article = article_for(doc, row, number);
             if (run->opts->dry_run) {
-                run_report(run, key, "would create the article", article);
+                char *dkey = ferry_asprintf("article:%s", number);
+                if (json_object_get(run->dry_created, dkey) == NULL) {
+                    run_report(run, key, "would create the article", article);
+                    json_object_set_new(run->dry_created, dkey, json_true());
+                }
+                free(dkey);
                 id = ferry_asprintf("(new article %s)", number);
             } else {
                 json_t *created = NULL;

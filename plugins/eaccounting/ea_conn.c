@@ -188,5 +188,6 @@ void ea_conn_destroy(ferry_conn *c)
     free(c->buckets);
     json_decref(c->refdata);
     json_decref(c->article_codings);
+    json_decref(c->customer_facts);
     free(c);
 }

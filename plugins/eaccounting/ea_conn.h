@@ -35,6 +35,7 @@ struct ferry_conn {
     char *default_unit;      /* unit of articles that name none */
     char *default_vat_rate;  /* VAT percent of articles that name none */
     json_t *article_codings; /* article id -> coding name, read once per connection (revenue account checks) */
+    json_t *customer_facts;  /* customer id -> {is_company, currency}, read once per connection */
     char *uses_moss;         /* auto | true | false */
     long long refdata_max_age_ms;
 

@@ -117,24 +117,57 @@ static int resolve_articles(ferry_conn *c, json_t *rec, ferry_error *err)
 }
 
 /*
+ * What the document needs to know about its customer: company or private
+ * person (how eAccounting reads unit prices) and currency (drafts and
+ * invoices take the customer's).  From the record's customer when it has one,
+ * else read once per connection and cached (a default debtor is the same
+ * customer for every order).
+ */
+static int customer_facts(ferry_conn *c, const json_t *rec, int *is_company, const char **currency, ferry_error *err)
+{
+    const json_t *cust = json_object_get(rec, "customer");
+    *is_company = ea_json_bool(cust, "is_company");
+    *currency = ea_json_str(cust, "currency");
+    if (*is_company >= 0 && *currency != NULL) {
+        return FERRY_OK;
+    }
+    const char *id = ea_json_str(rec, "customer_id");
+    if (ea_str_blank(id)) {
+        return FERRY_OK;
+    }
+    if (c->customer_facts == NULL) {
+        c->customer_facts = json_object();
+    }
+    json_t *facts = json_object_get(c->customer_facts, id);
+    if (facts == NULL) {
+        json_t *found = NULL;
+        int rc = ea_records_find(c, "customer", "id", id, &found, err);
+        if (rc != FERRY_OK) {
+            return rc;
+        }
+        facts = json_pack("{s:b, s:s?}", "is_company", found != NULL && ea_json_bool(found, "is_company") == 1,
+                          "currency", found ? ea_json_str(found, "currency") : NULL);
+        json_object_set_new(c->customer_facts, id, facts);
+        json_decref(found);
+    }
+    if (*is_company < 0) {
+        *is_company = json_is_true(json_object_get(facts, "is_company"));
+    }
+    if (*currency == NULL) {
+        *currency = ea_json_str(facts, "currency");
+    }
+    return FERRY_OK;
+}
+
+/*
  * How eAccounting reads this document's unit prices: 1 incl. VAT, 0 excl.,
  * -1 when the record does not say what its prices are (no conversion).
  */
-static int includes_vat_for(ferry_conn *c, const json_t *rec, int *includes, ferry_error *err)
+static int includes_vat_for(ferry_conn *c, const json_t *rec, int is_company, int *includes, ferry_error *err)
 {
     *includes = -1;
     if (ea_json_bool(rec, "prices_include_vat") < 0) {
         return FERRY_OK;
-    }
-    int is_company = ea_json_bool(json_object_get(rec, "customer"), "is_company");
-    if (is_company < 0) {
-        json_t *found = NULL;
-        int rc = ea_records_find(c, "customer", "id", ea_json_str(rec, "customer_id"), &found, err);
-        if (rc != FERRY_OK) {
-            return rc;
-        }
-        is_company = found != NULL ? ea_json_bool(found, "is_company") == 1 : 0;
-        json_decref(found);
     }
     int rc = ea_refdata_require(c, err);
     if (rc != FERRY_OK) {
@@ -143,6 +176,25 @@ static int includes_vat_for(ferry_conn *c, const json_t *rec, int *includes, fer
     int excl_for_private = json_is_true(json_object_get(ea_refdata_company(c), "ShowPricesExclVatPC"));
     *includes = !is_company && !excl_for_private;
     return FERRY_OK;
+}
+
+/*
+ * Drafts and invoices are in their customer's currency whatever the record
+ * says: a EUR order on a SEK customer would become a SEK invoice of EUR
+ * amounts.  Refuse it before anything is booked.  (Orders take CurrencyCode.)
+ */
+static int check_currency_before(int type, const json_t *rec, const char *customer_currency, ferry_error *err)
+{
+    const char *cur = ea_json_str(rec, "currency");
+    if (type == EA_DOC_ORDER || ea_str_blank(cur) || ea_str_blank(customer_currency) ||
+        ea_str_ieq(cur, customer_currency)) {
+        return FERRY_OK;
+    }
+    return ferry_error_set(err, FERRY_RECORD_ERROR, "currency",
+                           "eaccounting: the record is in %s but its customer's currency is %s, and eAccounting "
+                           "makes drafts and invoices in the customer's currency; use a customer in %s (for example "
+                           "one default customer per currency) or send orders instead",
+                           cur, customer_currency, cur);
 }
 
 /* Warn when the document took another currency than the record asked for (the customer's decides). */
@@ -299,8 +351,16 @@ static int prepare(ferry_conn *c, const json_t *rec, int *type, json_t **native,
     if (rc == FERRY_OK) {
         rc = check_revenue_accounts(c, copy, err);
     }
+    int is_company = 0;
+    const char *customer_currency = NULL;
     if (rc == FERRY_OK) {
-        rc = includes_vat_for(c, copy, &includes, err);
+        rc = customer_facts(c, copy, &is_company, &customer_currency, err);
+    }
+    if (rc == FERRY_OK) {
+        rc = check_currency_before(*type, copy, customer_currency, err);
+    }
+    if (rc == FERRY_OK) {
+        rc = includes_vat_for(c, copy, is_company, &includes, err);
     }
     if (rc == FERRY_OK) {
         rc = ea_docmap_to_native(c, copy, *type, includes, native, err);

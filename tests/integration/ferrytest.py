@@ -181,8 +181,6 @@ class Env:
         """ferry run --json; returns (exit code, summary dict)."""
         p = self.ferry("--json", "run", flow, *extra, check=False)
         summary = None
-        for line in p.stdout.splitlines()[::-1]:
-            pass
         try:
             start = p.stdout.rindex('{\n  "flow"')
             summary = json.loads(p.stdout[start:])
@@ -198,8 +196,9 @@ class Env:
         finally:
             con.close()
 
-    def idmap(self, key):
-        rows = self.sql("SELECT state, target_id, target_ref, reason, pending FROM id_map WHERE source_key=?", key)
+    def idmap(self, key, flow="orders"):
+        rows = self.sql("SELECT i.state, i.target_id, i.target_ref, i.reason, i.pending FROM id_map i "
+                        "JOIN flows f ON f.id=i.flow_id WHERE i.source_key=? AND f.name=?", key, flow)
         if not rows:
             return None
         return dict(zip(("state", "target_id", "target_ref", "reason", "pending"), rows[0]))
