@@ -97,8 +97,7 @@ int ferry_activity_run_finish(ferry_store *st, long long run_id, const char *sta
 
 int ferry_activity_runs_recover(ferry_store *st, long long flow_id, ferry_error *err)
 {
-    sqlite3_stmt *s =
-        ferry_store_prepare(st, "SELECT id, pid FROM runs WHERE flow_id=?1 AND status='running'", err);
+    sqlite3_stmt *s = ferry_store_prepare(st, "SELECT id, pid FROM runs WHERE flow_id=?1 AND status='running'", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
@@ -206,8 +205,8 @@ static void put_json(json_t *o, const char *key, sqlite3_stmt *s, int col)
     }
 }
 
-#define DEAD_COLUMNS                                                                                           \
-    "SELECT d.id, f.name, d.entity, d.source_key, d.stage, d.error_class, d.message, d.attempts, d.first_seen, " \
+#define DEAD_COLUMNS                                                                                                   \
+    "SELECT d.id, f.name, d.entity, d.source_key, d.stage, d.error_class, d.message, d.attempts, d.first_seen, "       \
     "d.last_seen, d.status, d.record, d.payload, d.response FROM dead_letters d JOIN flows f ON f.id=d.flow_id "
 
 static json_t *dead_row(sqlite3_stmt *s, int full)
@@ -444,8 +443,9 @@ int ferry_activity_purge_older(ferry_store *st, int days, json_t **counts, ferry
         return err->status;
     }
     long ev = delete_with(st, "DELETE FROM events WHERE ts < ?1", cutoff, err);
-    long dl = ev < 0 ? -1
-                     : delete_with(st, "DELETE FROM dead_letters WHERE status != 'open' AND last_seen < ?1", cutoff, err);
+    long dl = ev < 0
+                  ? -1
+                  : delete_with(st, "DELETE FROM dead_letters WHERE status != 'open' AND last_seen < ?1", cutoff, err);
     long al = dl < 0 ? -1 : delete_with(st, "DELETE FROM alerts WHERE ts < ?1", cutoff, err);
     long ru = al < 0 ? -1
                      : delete_with(st,

@@ -78,7 +78,7 @@ typedef struct ferry_log_filter {
     const char *record_key;
     const char *level; /* minimum level name, NULL = any */
     const char *kind;
-    int limit;         /* 0 = 100 */
+    int limit; /* 0 = 100 */
     int with_data;
 } ferry_log_filter;
 

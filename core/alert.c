@@ -32,11 +32,11 @@ int ferry_alert_list(ferry_store *st, int pending, int limit, json_t **out, ferr
     sqlite3_bind_int(s, 2, limit > 0 ? limit : 100);
     json_t *arr = json_array();
     while (sqlite3_step(s) == SQLITE_ROW) {
-        json_t *o = json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:b}", "id", (json_int_t)sqlite3_column_int64(s, 0),
-                              "ts", (const char *)sqlite3_column_text(s, 1), "kind",
-                              (const char *)sqlite3_column_text(s, 2), "flow", (const char *)sqlite3_column_text(s, 3),
-                              "connection", (const char *)sqlite3_column_text(s, 4), "message",
-                              (const char *)sqlite3_column_text(s, 5), "delivered", sqlite3_column_int(s, 6));
+        json_t *o =
+            json_pack("{s:I, s:s, s:s, s:s?, s:s?, s:s, s:b}", "id", (json_int_t)sqlite3_column_int64(s, 0), "ts",
+                      (const char *)sqlite3_column_text(s, 1), "kind", (const char *)sqlite3_column_text(s, 2), "flow",
+                      (const char *)sqlite3_column_text(s, 3), "connection", (const char *)sqlite3_column_text(s, 4),
+                      "message", (const char *)sqlite3_column_text(s, 5), "delivered", sqlite3_column_int(s, 6));
         json_array_append_new(arr, o);
     }
     ferry_store_done(s);
@@ -121,12 +121,11 @@ int ferry_alert_deliver(ferry_store *st, int *delivered, ferry_error *err)
     }
     size_t i;
     json_t *a;
-    json_array_foreach(pending, i, a)
-    {
+    json_array_foreach (pending, i, a) {
         int status = run_command(command, a);
         if (status != 0) {
-            ferry_log(FERRY_LOG_WARN, "alert", "alert_command exited %d for alert %lld; it will be tried again",
-                      status, (long long)json_integer_value(json_object_get(a, "id")));
+            ferry_log(FERRY_LOG_WARN, "alert", "alert_command exited %d for alert %lld; it will be tried again", status,
+                      (long long)json_integer_value(json_object_get(a, "id")));
             continue;
         }
         sqlite3_stmt *s = ferry_store_prepare(st, "UPDATE alerts SET delivered=1 WHERE id=?1", err);

@@ -236,17 +236,24 @@ typedef struct command {
     int (*run)(ferry_cli *cli, int argc, char **argv);
 } command;
 
-static const command commands[] = {
-    {"plugin", ferry_cmd_plugin}, {"plugins", ferry_cmd_plugin}, {"connection", ferry_cmd_connection},
-    {"flow", ferry_cmd_flow},     {"run", ferry_cmd_run},         {"log", ferry_cmd_log},
-    {"dead", ferry_cmd_dead},     {"purge", ferry_cmd_purge},     {"map", ferry_cmd_map},
-    {"status", ferry_cmd_status}, {"alerts", ferry_cmd_alerts},   {"settings", ferry_cmd_settings},
-    {NULL, NULL}};
+static const command commands[] = {{"plugin", ferry_cmd_plugin},
+                                   {"plugins", ferry_cmd_plugin},
+                                   {"connection", ferry_cmd_connection},
+                                   {"flow", ferry_cmd_flow},
+                                   {"run", ferry_cmd_run},
+                                   {"log", ferry_cmd_log},
+                                   {"dead", ferry_cmd_dead},
+                                   {"purge", ferry_cmd_purge},
+                                   {"map", ferry_cmd_map},
+                                   {"status", ferry_cmd_status},
+                                   {"alerts", ferry_cmd_alerts},
+                                   {"settings", ferry_cmd_settings},
+                                   {NULL, NULL}};
 
 int ferry_cli_main(int argc, char **argv)
 {
-    static const struct option longopts[] = {FERRY_CLI_COMMON_LONGOPTS, {"version", no_argument, NULL, 'V'},
-                                             {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {
+        FERRY_CLI_COMMON_LONGOPTS, {"version", no_argument, NULL, 'V'}, {NULL, 0, NULL, 0}};
     cli_state state;
     memset(&state, 0, sizeof(state));
     ferry_cli *cli = &state.pub;

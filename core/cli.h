@@ -90,7 +90,12 @@ int ferry_cmd_dead_retry(ferry_cli *cli, int argc, char **argv); /* in cli_run.c
  */
 #define FERRY_CLI_OPT_DB 0x1001
 #define FERRY_CLI_OPT_JSON 0x1002
-#define FERRY_CLI_COMMON_LONGOPTS                                                                                  {"db", required_argument, NULL, FERRY_CLI_OPT_DB}, {"json", no_argument, NULL, FERRY_CLI_OPT_JSON},                {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'}, {"help", no_argument, NULL, 'h'}
+#define FERRY_CLI_COMMON_LONGOPTS                                                                                      \
+    {"db", required_argument, NULL, FERRY_CLI_OPT_DB}, {"json", no_argument, NULL, FERRY_CLI_OPT_JSON},                \
+        {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'},                                        \
+    {                                                                                                                  \
+        "help", no_argument, NULL, 'h'                                                                                 \
+    }
 int ferry_cli_common_option(ferry_cli *cli, int opt, const char *arg);
 
 /* A subcommand's name for messages ("ferry flow add") and its own argv (argv[0] = subcommand). */

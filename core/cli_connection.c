@@ -215,8 +215,7 @@ static int cmd_list(ferry_cli *cli, ferry_cli_args *a)
         printf("%-20s %-14s %-13s %s\n", "NAME", "PLUGIN", "STATUS", "CREATED");
         size_t i;
         json_t *c;
-        json_array_foreach(list, i, c)
-        {
+        json_array_foreach (list, i, c) {
             printf("%-20s %-14s %-13s %s\n", json_string_value(json_object_get(c, "name")),
                    json_string_value(json_object_get(c, "plugin")), json_string_value(json_object_get(c, "status")),
                    json_string_value(json_object_get(c, "created_at")));
@@ -266,8 +265,7 @@ static int cmd_show(ferry_cli *cli, ferry_cli_args *a)
                c->status_message ? c->status_message : "", c->created_at, c->updated_at);
         const char *k;
         json_t *v;
-        json_object_foreach(json_object_get(pub, "settings"), k, v)
-        {
+        json_object_foreach (json_object_get(pub, "settings"), k, v) {
             printf("  %-24s %s\n", k, json_string_value(v));
         }
     }
@@ -314,8 +312,7 @@ static int cmd_test(ferry_cli *cli, ferry_cli_args *a)
         printf("%s: connected\n", a->argv[idx]);
         const char *k;
         json_t *v;
-        json_object_foreach(info, k, v)
-        {
+        json_object_foreach (info, k, v) {
             if (json_is_string(v)) {
                 printf("  %-22s %s\n", k, json_string_value(v));
             } else {
@@ -477,8 +474,8 @@ static int cmd_action(ferry_cli *cli, ferry_cli_args *a)
         known |= strcmp(s->name, action) == 0;
     }
     if (!known || ep->plugin->desc->action == NULL) {
-        fprintf(stderr, "%s: plugin %s has no action '%s' (see 'ferry plugin show %s')\n", a->command,
-                ep->plugin->name, action, ep->plugin->name);
+        fprintf(stderr, "%s: plugin %s has no action '%s' (see 'ferry plugin show %s')\n", a->command, ep->plugin->name,
+                action, ep->plugin->name);
         ferry_endpoint_close(ep);
         json_decref(o.args);
         return FERRY_EXIT_USAGE;
@@ -503,9 +500,11 @@ int ferry_cmd_connection(ferry_cli *cli, int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(ferry_cli *, ferry_cli_args *);
-    } subs[] = {{"add", cmd_add},   {"list", cmd_list},         {"show", cmd_show},     {"test", cmd_test},
-                {"set", cmd_set},   {"authorize", cmd_authorize}, {"action", cmd_action}, {"remove", cmd_remove},
-                {"rm", cmd_remove}, {NULL, NULL}};
+    } subs[] = {{"add", cmd_add},       {"list", cmd_list},
+                {"show", cmd_show},     {"test", cmd_test},
+                {"set", cmd_set},       {"authorize", cmd_authorize},
+                {"action", cmd_action}, {"remove", cmd_remove},
+                {"rm", cmd_remove},     {NULL, NULL}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         ferry_cli_print_usage(argc < 2 ? stderr : stdout, connection_usage);
         return argc < 2 ? FERRY_EXIT_USAGE : FERRY_EXIT_OK;

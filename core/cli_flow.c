@@ -243,8 +243,7 @@ static int cmd_list(ferry_cli *cli, ferry_cli_args *a)
         printf("%-16s %-10s %-8s %s\n", "NAME", "KIND", "ENABLED", "SOURCE -> TARGET");
         size_t i;
         json_t *f;
-        json_array_foreach(list, i, f)
-        {
+        json_array_foreach (list, i, f) {
             printf("%-16s %-10s %-8s %s:%s -> %s:%s\n", json_string_value(json_object_get(f, "name")),
                    json_string_value(json_object_get(f, "kind")),
                    json_is_true(json_object_get(f, "enabled")) ? "yes" : "no",
@@ -370,8 +369,7 @@ static int cmd_set(ferry_cli *cli, ferry_cli_args *a)
     /* Options given to set (--map, --mapping, --set...) overlay the stored flow. */
     const char *k;
     json_t *v;
-    json_object_foreach(o.doc, k, v)
-    {
+    json_object_foreach (o.doc, k, v) {
         if (strcmp(k, "settings") == 0 || strcmp(k, "maps") == 0) {
             json_t *dst = json_object_get(doc, k);
             json_object_update_recursive(dst, v);
@@ -382,8 +380,7 @@ static int cmd_set(ferry_cli *cli, ferry_cli_args *a)
     /* A null setting means "unset": drop it so the default applies. */
     json_t *settings = json_object_get(doc, "settings");
     void *tmp;
-    json_object_foreach_safe(settings, tmp, k, v)
-    {
+    json_object_foreach_safe (settings, tmp, k, v) {
         if (json_is_null(v)) {
             json_object_del(settings, k);
         }
@@ -509,10 +506,9 @@ int ferry_cmd_flow(ferry_cli *cli, int argc, char **argv)
     static const struct {
         const char *name;
         int (*fn)(ferry_cli *, ferry_cli_args *);
-    } subs[] = {{"add", cmd_add},       {"list", cmd_list},     {"show", cmd_show},
-                {"enable", cmd_enable_on}, {"disable", cmd_disable}, {"set", cmd_set},
-                {"export", cmd_export}, {"import", cmd_import}, {"remove", cmd_remove},
-                {"rm", cmd_remove},     {"reset", cmd_reset},   {NULL, NULL}};
+    } subs[] = {{"add", cmd_add},         {"list", cmd_list}, {"show", cmd_show},     {"enable", cmd_enable_on},
+                {"disable", cmd_disable}, {"set", cmd_set},   {"export", cmd_export}, {"import", cmd_import},
+                {"remove", cmd_remove},   {"rm", cmd_remove}, {"reset", cmd_reset},   {NULL, NULL}};
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         ferry_cli_print_usage(argc < 2 ? stderr : stdout, flow_usage);
         return argc < 2 ? FERRY_EXIT_USAGE : FERRY_EXIT_OK;

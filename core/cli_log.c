@@ -25,26 +25,24 @@ static const char log_usage[] =
     "sent to the target and what it answered (secrets redacted).  --data prints\n"
     "those payloads; --record implies it.  Levels: error, warn, info, debug.\n";
 
-static const char dead_usage[] =
-    "usage: ferry dead list [--flow FLOW] [--all] [--json]\n"
-    "       ferry dead show ID [--json]\n"
-    "       ferry dead retry ID... | --all [--flow FLOW]\n"
-    "       ferry dead discard ID...\n"
-    "\n"
-    "Dead letters are records that could not be synced, with the reason, the\n"
-    "record, the payload that was sent and the answer.  Fix the cause (a value\n"
-    "map, an article, the mapping), then retry: the record is mapped and written\n"
-    "again.  discard gives up on a record for good.\n";
+static const char dead_usage[] = "usage: ferry dead list [--flow FLOW] [--all] [--json]\n"
+                                 "       ferry dead show ID [--json]\n"
+                                 "       ferry dead retry ID... | --all [--flow FLOW]\n"
+                                 "       ferry dead discard ID...\n"
+                                 "\n"
+                                 "Dead letters are records that could not be synced, with the reason, the\n"
+                                 "record, the payload that was sent and the answer.  Fix the cause (a value\n"
+                                 "map, an article, the mapping), then retry: the record is mapped and written\n"
+                                 "again.  discard gives up on a record for good.\n";
 
-static const char purge_usage[] =
-    "usage: ferry purge [--older-than DAYS] [--json]\n"
-    "       ferry purge --matching TEXT [--json]\n"
-    "\n"
-    "--older-than deletes log events, finished runs, closed dead letters and\n"
-    "alerts older than DAYS (default: the store setting log_retention_days, 90).\n"
-    "Open dead letters are kept.  --matching deletes every event and dead letter\n"
-    "that mentions TEXT (an e-mail address or an order number): the right to be\n"
-    "forgotten.\n";
+static const char purge_usage[] = "usage: ferry purge [--older-than DAYS] [--json]\n"
+                                  "       ferry purge --matching TEXT [--json]\n"
+                                  "\n"
+                                  "--older-than deletes log events, finished runs, closed dead letters and\n"
+                                  "alerts older than DAYS (default: the store setting log_retention_days, 90).\n"
+                                  "Open dead letters are kept.  --matching deletes every event and dead letter\n"
+                                  "that mentions TEXT (an e-mail address or an order number): the right to be\n"
+                                  "forgotten.\n";
 
 typedef struct log_opts {
     const char *flow;
@@ -145,8 +143,7 @@ static void print_runs(const json_t *runs)
            "SKIPPED", "FAILED", "SRC-CALL", "DST-CALL");
     size_t i;
     json_t *r;
-    json_array_foreach(runs, i, r)
-    {
+    json_array_foreach (runs, i, r) {
         printf("%-5lld %-12s %-20s %-11s %6lld %6lld %7lld %6lld %8lld %8lld%s\n",
                (long long)json_integer_value(json_object_get(r, "id")), str(r, "flow"), str(r, "started_at"),
                str(r, "status"), (long long)json_integer_value(json_object_get(r, "read")),
@@ -163,8 +160,7 @@ static void print_events(const json_t *events, int data)
 {
     size_t i;
     json_t *e;
-    json_array_foreach(events, i, e)
-    {
+    json_array_foreach (events, i, e) {
         printf("%s %-5s %-9s %s%s%s\n", str(e, "ts"), str(e, "level"), str(e, "kind"),
                json_object_get(e, "key") ? str(e, "key") : "", json_object_get(e, "key") ? ": " : "",
                str(e, "message"));
@@ -252,8 +248,7 @@ static int dead_list(ferry_cli *cli, ferry_store *st, const log_opts *o, const c
         printf("%-5s %-10s %-14s %-8s %-9s %s\n", "ID", "FLOW", "KEY", "STAGE", "STATUS", "REASON");
         size_t i;
         json_t *d;
-        json_array_foreach(out, i, d)
-        {
+        json_array_foreach (out, i, d) {
             printf("%-5lld %-10s %-14s %-8s %-9s %s\n", (long long)json_integer_value(json_object_get(d, "id")),
                    str(d, "flow"), str(d, "key"), str(d, "stage"), str(d, "status"), str(d, "message"));
         }
@@ -372,10 +367,12 @@ int ferry_cmd_purge(ferry_cli *cli, int argc, char **argv)
     if (cli->json) {
         ferry_cli_print_json(counts);
     } else {
-        printf("purged: %lld events, %lld dead letters", (long long)json_integer_value(json_object_get(counts, "events")),
+        printf("purged: %lld events, %lld dead letters",
+               (long long)json_integer_value(json_object_get(counts, "events")),
                (long long)json_integer_value(json_object_get(counts, "dead_letters")));
         if (json_object_get(counts, "runs") != NULL) {
-            printf(", %lld runs, %lld alerts (older than %s)", (long long)json_integer_value(json_object_get(counts, "runs")),
+            printf(", %lld runs, %lld alerts (older than %s)",
+                   (long long)json_integer_value(json_object_get(counts, "runs")),
                    (long long)json_integer_value(json_object_get(counts, "alerts")), str(counts, "before"));
         }
         printf("\n");

@@ -148,8 +148,7 @@ static int run_single(ferry_cli *cli, const test_opts *o, FILE *out, FILE *err)
                     o->settings);
             goto done;
         }
-        json_object_foreach(conf, key, member)
-        {
+        json_object_foreach (conf, key, member) {
             if ((strcmp(key, "settings") != 0 && strcmp(key, "maps") != 0) || !json_is_object(member)) {
                 fprintf(err, "ferry map test: %s: '%s' is not expected (\"settings\" and \"maps\" are objects)\n",
                         o->settings, key);
@@ -184,7 +183,8 @@ static int run_single(ferry_cli *cli, const test_opts *o, FILE *out, FILE *err)
     }
     if (ferry_lua_load(lua, o->script, &e) != FERRY_OK) {
         if (cli->json) {
-            json_t *j = json_pack("{s:s, s:s, s:o}", "status", "error", "stage", "load", "error", ferry_error_to_json(&e));
+            json_t *j =
+                json_pack("{s:s, s:s, s:o}", "status", "error", "stage", "load", "error", ferry_error_to_json(&e));
             print_json(out, j);
             json_decref(j);
         } else {
@@ -310,8 +310,7 @@ static int match(const json_t *want, const json_t *got, int contains, const char
     if (json_is_object(want) && json_is_object(got)) {
         const char *key;
         json_t *w;
-        json_object_foreach((json_t *)want, key, w)
-        {
+        json_object_foreach ((json_t *)want, key, w) {
             snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
             json_t *g = json_object_get(got, key);
             if (g == NULL) {
@@ -326,8 +325,7 @@ static int match(const json_t *want, const json_t *got, int contains, const char
         }
         if (!contains) {
             json_t *g;
-            json_object_foreach((json_t *)got, key, g)
-            {
+            json_object_foreach ((json_t *)got, key, g) {
                 if (json_object_get(want, key) == NULL) {
                     snprintf(sub, sizeof(sub), "%s%s%s", path, path[0] ? "." : "", key);
                     diff_at(why, sub, "not expected (got ");
@@ -382,8 +380,8 @@ static int ends_with(const char *s, const char *suffix)
  */
 static int run_case(ferry_cli *cli, const char *dir, const char *file, char *desc, size_t desclen, ferry_buf *diag)
 {
-    static const char *const known[] = {"script", "description", "input", "settings", "maps", "ctx", "expect",
-                                        "expect_contains", "expect_error", "expect_skip", NULL};
+    static const char *const known[] = {"script", "description",     "input",        "settings",    "maps", "ctx",
+                                        "expect", "expect_contains", "expect_error", "expect_skip", NULL};
     static const char *const expectations[] = {"expect", "expect_contains", "expect_error", "expect_skip", NULL};
     char path[2048], script[2048];
     json_error_t jerr;
@@ -410,8 +408,7 @@ static int run_case(ferry_cli *cli, const char *dir, const char *file, char *des
     ferry_strlcpy(desc, description != NULL ? description : "", desclen);
     const char *key;
     json_t *member;
-    json_object_foreach(t, key, member)
-    {
+    json_object_foreach (t, key, member) {
         int ok = 0;
         for (int i = 0; known[i] != NULL; i++) {
             ok |= strcmp(key, known[i]) == 0;
@@ -475,7 +472,8 @@ static int run_case(ferry_cli *cli, const char *dir, const char *file, char *des
         if (strcmp(which, "expect_error") == 0) {
             passed = strstr(e.message, json_string_value(want)) != NULL;
             if (!passed) {
-                ferry_buf_printf(diag, "the error \"%s\" does not contain \"%s\"\n", e.message, json_string_value(want));
+                ferry_buf_printf(diag, "the error \"%s\" does not contain \"%s\"\n", e.message,
+                                 json_string_value(want));
             }
         } else {
             ferry_buf_printf(diag, "%s: %s\n", rc == FERRY_CONFIG_ERROR ? "the script does not load" : "error",
@@ -648,8 +646,9 @@ static int cmd_test(ferry_cli *cli, int argc, char **argv, FILE *out, FILE *err)
     int rest = argc - optind;
     if (o.suite != NULL) {
         if (rest > 0 || o.input != NULL || o.settings != NULL || o.ctx != NULL) {
-            return usage_error(err, command, "--suite DIR takes no SCRIPT, --input, --settings or --ctx (the test "
-                                             "files name them)");
+            return usage_error(err, command,
+                               "--suite DIR takes no SCRIPT, --input, --settings or --ctx (the test "
+                               "files name them)");
         }
         return run_suite(cli, &o, out, err);
     }

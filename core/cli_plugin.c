@@ -10,14 +10,13 @@
 #include "loader.h"
 #include "util.h"
 
-static const char plugin_usage[] =
-    "usage: ferry plugin list [--json]\n"
-    "       ferry plugin show NAME [--json]\n"
-    "\n"
-    "List the connector plugins found in $FERRY_PLUGIN_PATH and in the installed\n"
-    "plugin directory (" FERRY_PLUGINDIR "), with their version, ABI, file,\n"
-    "the entities they read and write, and their connection settings.  Files that\n"
-    "were refused are listed with the reason.\n";
+static const char plugin_usage[] = "usage: ferry plugin list [--json]\n"
+                                   "       ferry plugin show NAME [--json]\n"
+                                   "\n"
+                                   "List the connector plugins found in $FERRY_PLUGIN_PATH and in the installed\n"
+                                   "plugin directory (" FERRY_PLUGINDIR "), with their version, ABI, file,\n"
+                                   "the entities they read and write, and their connection settings.  Files that\n"
+                                   "were refused are listed with the reason.\n";
 
 static const char *type_name(int type)
 {
@@ -77,8 +76,9 @@ static json_t *plugin_json(const ferry_plugin *p)
     json_object_set_new(o, "entities", ents);
     json_t *sets = json_array();
     for (const ferry_setting_spec *s = d->settings; s && s->name; s++) {
-        json_t *so = json_pack("{s:s, s:s, s:b, s:b}", "name", s->name, "type", type_name(s->type), "required",
-                               (s->flags & FERRY_SETTING_REQUIRED) != 0, "secret", (s->flags & FERRY_SETTING_SECRET) != 0);
+        json_t *so =
+            json_pack("{s:s, s:s, s:b, s:b}", "name", s->name, "type", type_name(s->type), "required",
+                      (s->flags & FERRY_SETTING_REQUIRED) != 0, "secret", (s->flags & FERRY_SETTING_SECRET) != 0);
         if (s->flags & FERRY_SETTING_MANAGED) {
             json_object_set_new(so, "managed", json_true());
         }
@@ -96,8 +96,8 @@ static json_t *plugin_json(const ferry_plugin *p)
     json_object_set_new(o, "settings", sets);
     json_t *acts = json_array();
     for (const ferry_action_spec *a = d->actions; a && a->name; a++) {
-        json_array_append_new(acts, json_pack("{s:s, s:s}", "name", a->name, "description",
-                                              a->description ? a->description : ""));
+        json_array_append_new(
+            acts, json_pack("{s:s, s:s}", "name", a->name, "description", a->description ? a->description : ""));
     }
     json_object_set_new(o, "actions", acts);
     return o;

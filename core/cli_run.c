@@ -18,24 +18,23 @@
 #include "settings.h"
 #include "util.h"
 
-static const char run_usage[] =
-    "usage: ferry run FLOW [--dry-run] [--limit N] [--json]\n"
-    "       ferry run --all [--dry-run] [--json]\n"
-    "\n"
-    "Sync a flow now: read what changed at the source since the last run, map it,\n"
-    "write it to the target, and print how many records were synced, skipped and\n"
-    "failed and how many API calls each side received.  Failed records become dead\n"
-    "letters (ferry dead list); the run goes on.\n"
-    "\n"
-    "  --dry-run   read, map and decide, print each payload that would be sent,\n"
-    "              write nothing to either side (nor to the id map, dead letters or\n"
-    "              the read cursor; only ferry's cached index of the target is refreshed)\n"
-    "  --limit N   stop after N records\n"
-    "  --all       every enabled flow, one after the other\n"
-    "\n"
-    "Exit status: 0 all records synced or skipped; 1 some records failed or their\n"
-    "totals differ; 3 configuration (flow, mapping, credentials: see the message);\n"
-    "4 a service kept failing (the next run continues where this one stopped).\n";
+static const char run_usage[] = "usage: ferry run FLOW [--dry-run] [--limit N] [--json]\n"
+                                "       ferry run --all [--dry-run] [--json]\n"
+                                "\n"
+                                "Sync a flow now: read what changed at the source since the last run, map it,\n"
+                                "write it to the target, and print how many records were synced, skipped and\n"
+                                "failed and how many API calls each side received.  Failed records become dead\n"
+                                "letters (ferry dead list); the run goes on.\n"
+                                "\n"
+                                "  --dry-run   read, map and decide, print each payload that would be sent,\n"
+                                "              write nothing to either side (nor to the id map, dead letters or\n"
+                                "              the read cursor; only ferry's cached index of the target is refreshed)\n"
+                                "  --limit N   stop after N records\n"
+                                "  --all       every enabled flow, one after the other\n"
+                                "\n"
+                                "Exit status: 0 all records synced or skipped; 1 some records failed or their\n"
+                                "totals differ; 3 configuration (flow, mapping, credentials: see the message);\n"
+                                "4 a service kept failing (the next run continues where this one stopped).\n";
 
 typedef struct run_opts {
     int dry_run;
@@ -69,9 +68,9 @@ static const struct option run_longopts[] = {{"dry-run", no_argument, NULL, 'n'}
 static json_t *result_json(const char *flow, const ferry_run_result *r, int dry_run)
 {
     return json_pack("{s:s, s:I, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:I, s:I}, s:s}", "flow", flow, "run",
-                     (json_int_t)r->run_id, "status", r->status, "dry_run", dry_run, "read",
-                     (json_int_t)r->counts.read, "synced", (json_int_t)r->counts.synced, "skipped",
-                     (json_int_t)(r->counts.skipped - r->unchanged), "unchanged", (json_int_t)r->unchanged, "failed", (json_int_t)r->counts.failed, "dead",
+                     (json_int_t)r->run_id, "status", r->status, "dry_run", dry_run, "read", (json_int_t)r->counts.read,
+                     "synced", (json_int_t)r->counts.synced, "skipped", (json_int_t)(r->counts.skipped - r->unchanged),
+                     "unchanged", (json_int_t)r->unchanged, "failed", (json_int_t)r->counts.failed, "dead",
                      (json_int_t)r->dead, "mismatched", (json_int_t)r->mismatched, "calls", "source",
                      (json_int_t)r->counts.source_calls, "target", (json_int_t)r->counts.target_calls, "message",
                      r->message);
@@ -100,7 +99,8 @@ static void print_summary(ferry_cli *cli, const char *flow, const ferry_run_resu
     }
     fprintf(out, "\n  API calls: %ld to the source, %ld to the target", r->counts.source_calls, r->counts.target_calls);
     if (r->counts.synced > 0) {
-        fprintf(out, " (%.2f target calls per synced record)", (double)r->counts.target_calls / (double)r->counts.synced);
+        fprintf(out, " (%.2f target calls per synced record)",
+                (double)r->counts.target_calls / (double)r->counts.synced);
     }
     fprintf(out, "\n");
     if (strcmp(r->status, "ok") != 0 && r->message[0]) {
@@ -155,8 +155,8 @@ static void after_runs(ferry_store *st)
     if (auto_purge != NULL && strcmp(auto_purge, "true") == 0) {
         json_t *counts = NULL;
         ferry_error_clear(&err);
-        if (ferry_activity_purge_older(st, (int)ferry_settings_get_long(st, "log_retention_days", 90), &counts,
-                                       &err) != FERRY_OK) {
+        if (ferry_activity_purge_older(st, (int)ferry_settings_get_long(st, "log_retention_days", 90), &counts, &err) !=
+            FERRY_OK) {
             ferry_log(FERRY_LOG_WARN, "purge", "automatic purge failed: %s", err.message);
         }
         json_decref(counts);
@@ -198,8 +198,7 @@ int ferry_cmd_run(ferry_cli *cli, int argc, char **argv)
     int worst = FERRY_EXIT_OK;
     size_t i;
     json_t *f;
-    json_array_foreach(flows, i, f)
-    {
+    json_array_foreach (flows, i, f) {
         if (json_is_true(json_object_get(f, "enabled"))) {
             int code = run_one(cli, st, json_string_value(json_object_get(f, "name")), &o);
             worst = code > worst ? code : worst;
@@ -210,13 +209,12 @@ int ferry_cmd_run(ferry_cli *cli, int argc, char **argv)
     return worst;
 }
 
-static const char retry_usage[] =
-    "usage: ferry dead retry ID... [--dry-run]\n"
-    "       ferry dead retry --all --flow FLOW [--dry-run]\n"
-    "\n"
-    "Read the records of these dead letters again from the source, map and write\n"
-    "them.  A letter whose record now syncs is resolved; one that fails again stays\n"
-    "open with the new reason.\n";
+static const char retry_usage[] = "usage: ferry dead retry ID... [--dry-run]\n"
+                                  "       ferry dead retry --all --flow FLOW [--dry-run]\n"
+                                  "\n"
+                                  "Read the records of these dead letters again from the source, map and write\n"
+                                  "them.  A letter whose record now syncs is resolved; one that fails again stays\n"
+                                  "open with the new reason.\n";
 
 typedef struct retry_opts {
     const char *flow;
@@ -304,8 +302,7 @@ int ferry_cmd_dead_retry(ferry_cli *cli, int argc, char **argv)
     int worst = FERRY_EXIT_OK;
     const char *flow;
     json_t *ids;
-    json_object_foreach(groups, flow, ids)
-    {
+    json_object_foreach (groups, flow, ids) {
         ferry_run_result result;
         ferry_error_clear(&err);
         int st_rc = ferry_engine_retry_dead(st, ferry_cli_loader(cli), flow, json_is_null(ids) ? NULL : ids, &ro,

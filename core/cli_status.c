@@ -18,12 +18,11 @@
 #include "syncstate.h"
 #include "util.h"
 
-static const char status_usage[] =
-    "usage: ferry status [--json]\n"
-    "\n"
-    "The dashboard: each connection and whether it works, each flow with its last\n"
-    "run, what its records became (synced, skipped, dead, mismatch), open dead\n"
-    "letters, and alerts not yet delivered.\n";
+static const char status_usage[] = "usage: ferry status [--json]\n"
+                                   "\n"
+                                   "The dashboard: each connection and whether it works, each flow with its last\n"
+                                   "run, what its records became (synced, skipped, dead, mismatch), open dead\n"
+                                   "letters, and alerts not yet delivered.\n";
 
 static const char alerts_usage[] =
     "usage: ferry alerts [--all] [--json]\n"
@@ -36,12 +35,11 @@ static const char alerts_usage[] =
     "FERRY_ALERT_KIND, _FLOW, _CONNECTION, _MESSAGE in its environment and the\n"
     "alert as JSON on standard input; an alert is delivered once the command exits 0.\n";
 
-static const char settings_usage[] =
-    "usage: ferry settings [list] [--json]\n"
-    "       ferry settings get NAME\n"
-    "       ferry settings set NAME=VALUE     (NAME= resets to the default)\n"
-    "\n"
-    "ferry's own settings: log_retention_days, auto_purge, alert_command.\n";
+static const char settings_usage[] = "usage: ferry settings [list] [--json]\n"
+                                     "       ferry settings get NAME\n"
+                                     "       ferry settings set NAME=VALUE     (NAME= resets to the default)\n"
+                                     "\n"
+                                     "ferry's own settings: log_retention_days, auto_purge, alert_command.\n";
 
 static const char *str(const json_t *o, const char *k)
 {
@@ -89,8 +87,7 @@ static void print_dashboard(const json_t *d)
     }
     size_t i;
     json_t *c;
-    json_array_foreach(conns, i, c)
-    {
+    json_array_foreach (conns, i, c) {
         printf("  %-16s %-12s %s%s%s\n", str(c, "name"), str(c, "plugin"), str(c, "status"),
                json_object_get(c, "status_message") ? ": " : "", str(c, "status_message"));
     }
@@ -100,8 +97,7 @@ static void print_dashboard(const json_t *d)
         printf("  none (ferry flow add NAME --kind orders --source SHOP --target BOOKS)\n");
     }
     json_t *f;
-    json_array_foreach(flows, i, f)
-    {
+    json_array_foreach (flows, i, f) {
         const json_t *r = json_object_get(f, "last_run");
         const json_t *rec = json_object_get(f, "records");
         printf("  %-16s %-9s %s -> %s%s\n", str(f, "name"), str(f, "kind"), str(f, "source"), str(f, "target"),
@@ -122,8 +118,7 @@ static void print_dashboard(const json_t *d)
         printf("  none\n");
     }
     json_t *a;
-    json_array_foreach(alerts, i, a)
-    {
+    json_array_foreach (alerts, i, a) {
         printf("  %s %-16s %s\n", str(a, "ts"), str(a, "kind"), str(a, "message"));
     }
 }
@@ -152,8 +147,7 @@ int ferry_cmd_status(ferry_cli *cli, int argc, char **argv)
     json_t *detailed = json_array();
     size_t i;
     json_t *f;
-    json_array_foreach(flows, i, f)
-    {
+    json_array_foreach (flows, i, f) {
         json_array_append_new(detailed, flow_status(st, f, &err));
     }
     json_decref(flows);
@@ -221,8 +215,7 @@ int ferry_cmd_alerts(ferry_cli *cli, int argc, char **argv)
     } else {
         size_t i;
         json_t *al;
-        json_array_foreach(list, i, al)
-        {
+        json_array_foreach (list, i, al) {
             printf("%s %-16s %-10s %s%s\n", str(al, "ts"), str(al, "kind"),
                    json_object_get(al, "flow") ? str(al, "flow") : str(al, "connection"), str(al, "message"),
                    json_is_true(json_object_get(al, "delivered")) ? " (delivered)" : "");
@@ -254,9 +247,9 @@ int ferry_cmd_settings(ferry_cli *cli, int argc, char **argv)
         } else {
             const char *k;
             json_t *v;
-            json_object_foreach(all, k, v)
-            {
-                printf("%-20s %s\n    %s\n", k, json_is_string(json_object_get(v, "value")) ? str(v, "value") : "(unset)",
+            json_object_foreach (all, k, v) {
+                printf("%-20s %s\n    %s\n", k,
+                       json_is_string(json_object_get(v, "value")) ? str(v, "value") : "(unset)",
                        str(v, "description"));
             }
         }

@@ -78,8 +78,8 @@ static int check_type(const ferry_setting_spec *s, const char *value, ferry_erro
         return FERRY_OK;
     case FERRY_SETTING_URL:
         if (!ferry_starts_with(value, "http://") && !ferry_starts_with(value, "https://")) {
-            return ferry_error_set(err, FERRY_CONFIG_ERROR, s->name,
-                                   "setting %s must be an http:// or https:// URL", s->name);
+            return ferry_error_set(err, FERRY_CONFIG_ERROR, s->name, "setting %s must be an http:// or https:// URL",
+                                   s->name);
         }
         return FERRY_OK;
     case FERRY_SETTING_ENUM: {
@@ -100,16 +100,14 @@ static int check_type(const ferry_setting_spec *s, const char *value, ferry_erro
     }
 }
 
-int ferry_connection_validate(const ferry_setting_spec *spec, const json_t *settings, int partial,
-                              ferry_error *err)
+int ferry_connection_validate(const ferry_setting_spec *spec, const json_t *settings, int partial, ferry_error *err)
 {
     if (settings != NULL && !json_is_object(settings)) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "settings must be an object of name: value");
     }
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)settings, name, v)
-    {
+    json_object_foreach ((json_t *)settings, name, v) {
         const ferry_setting_spec *s = find_spec(spec, name);
         if (s == NULL) {
             return ferry_error_set(err, FERRY_CONFIG_ERROR, name, "unknown setting %s", name);
@@ -151,8 +149,7 @@ static int write_settings(ferry_store *st, long long id, const ferry_setting_spe
     ferry_store_timestamp(ts, sizeof(ts));
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)values, name, v)
-    {
+    json_object_foreach ((json_t *)values, name, v) {
         sqlite3_stmt *s;
         if (json_is_null(v)) {
             s = ferry_store_prepare(st, "DELETE FROM connection_settings WHERE connection_id=?1 AND name=?2", err);
@@ -223,8 +220,8 @@ int ferry_connection_add(ferry_store *st, const char *name, const char *plugin, 
     }
     char ts[32];
     ferry_store_timestamp(ts, sizeof(ts));
-    sqlite3_stmt *s = ferry_store_prepare(
-        st, "INSERT INTO connections(name,plugin,created_at,updated_at) VALUES(?1,?2,?3,?3)", err);
+    sqlite3_stmt *s =
+        ferry_store_prepare(st, "INSERT INTO connections(name,plugin,created_at,updated_at) VALUES(?1,?2,?3,?3)", err);
     if (s == NULL) {
         ferry_store_rollback(st);
         return FERRY_FATAL;
@@ -394,8 +391,8 @@ int ferry_connection_set_status(ferry_store *st, long long id, const char *statu
 {
     char ts[32];
     ferry_store_timestamp(ts, sizeof(ts));
-    sqlite3_stmt *s = ferry_store_prepare(
-        st, "UPDATE connections SET status=?2, status_message=?3, updated_at=?4 WHERE id=?1", err);
+    sqlite3_stmt *s =
+        ferry_store_prepare(st, "UPDATE connections SET status=?2, status_message=?3, updated_at=?4 WHERE id=?1", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
@@ -463,9 +460,9 @@ json_t *ferry_connection_to_public_json(const ferry_connection *c, const ferry_s
     json_t *settings = json_object();
     const char *name;
     json_t *v;
-    json_object_foreach(c->settings, name, v)
-    {
-        int secret = json_object_get(c->secrets, name) != NULL || (spec && ferry_connection_setting_is_secret(spec, name));
+    json_object_foreach (c->settings, name, v) {
+        int secret =
+            json_object_get(c->secrets, name) != NULL || (spec && ferry_connection_setting_is_secret(spec, name));
         json_object_set_new(settings, name, secret ? json_string(FERRY_REDACTED) : json_copy(v));
     }
     for (const ferry_setting_spec *s = spec; s != NULL && s->name != NULL; s++) {
@@ -495,8 +492,7 @@ int ferry_connection_state_get(ferry_store *st, long long id, const char *key, j
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "read state");
 }
 
-int ferry_connection_state_set(ferry_store *st, long long id, const char *key, const json_t *value,
-                               ferry_error *err)
+int ferry_connection_state_set(ferry_store *st, long long id, const char *key, const json_t *value, ferry_error *err)
 {
     sqlite3_stmt *s;
     if (value == NULL) {

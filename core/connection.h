@@ -36,8 +36,7 @@ void ferry_connection_free(ferry_connection *c);
  * With `partial`, required settings may be missing (an update of some).
  * FERRY_CONFIG_ERROR names the setting in err->field.
  */
-int ferry_connection_validate(const ferry_setting_spec *spec, const json_t *settings, int partial,
-                              ferry_error *err);
+int ferry_connection_validate(const ferry_setting_spec *spec, const json_t *settings, int partial, ferry_error *err);
 
 /* True when `name` is a secret setting in `spec` (unknown names are treated as secret). */
 int ferry_connection_setting_is_secret(const ferry_setting_spec *spec, const char *name);
@@ -80,8 +79,7 @@ json_t *ferry_connection_to_public_json(const ferry_connection *c, const ferry_s
 
 /* Key/value state of a connection (values are JSON). *value is new or NULL. */
 int ferry_connection_state_get(ferry_store *st, long long id, const char *key, json_t **value, ferry_error *err);
-int ferry_connection_state_set(ferry_store *st, long long id, const char *key, const json_t *value,
-                               ferry_error *err);
+int ferry_connection_state_set(ferry_store *st, long long id, const char *key, const json_t *value, ferry_error *err);
 
 /*
  * Take lock `name` for `owner` (e.g. "host:pid") for `ttl_ms`; waits up to

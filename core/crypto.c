@@ -258,8 +258,8 @@ char *ferry_url_encode(const char *s)
     ferry_buf b = FERRY_BUF_INIT;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
         unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-            c == '.' || c == '_' || c == '~') {
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+            c == '_' || c == '~') {
             ferry_buf_append(&b, p, 1);
         } else {
             char enc[3] = {'%', digits[c >> 4], digits[c & 15]};

@@ -84,8 +84,7 @@ char *run_source_hash(const json_t *record)
     return h;
 }
 
-int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len,
-            ferry_error *err)
+int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len, ferry_error *err)
 {
     *out = NULL;
     json_t *ctx = json_pack("{s:s, s:s, s:s, s:b, s:I, s:O}", "flow", run->flow->name, "kind", run->flow->kind,
@@ -226,8 +225,7 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
     }
     const char *level = ex->error != NULL || ex->status >= 400 ? "warn" : "debug";
     run_event(run, level, "http", run->current_key, data, "%s %s -> %ld%s%s", ex->method,
-              ex->label ? ex->label : ex->url, ex->status, ex->error ? ": " : "",
-              ex->error ? ex->error->message : "");
+              ex->label ? ex->label : ex->url, ex->status, ex->error ? ": " : "", ex->error ? ex->error->message : "");
     json_decref(data);
 }
 
@@ -310,8 +308,7 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
         return err->status;
     }
     if (run->src->plugin->desc->read_page == NULL) {
-        return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot read pages",
-                               run->src->plugin->name);
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot read pages", run->src->plugin->name);
     }
     ferry_endpoint_set_recorder(run->src, record_http, run);
     ferry_endpoint_set_recorder(run->dst, record_http, run);
@@ -379,8 +376,7 @@ static int key_selected(const ferry_run *run, const char *key)
     }
     size_t i;
     json_t *k;
-    json_array_foreach(run->opts->only_keys, i, k)
-    {
+    json_array_foreach (run->opts->only_keys, i, k) {
         if (json_is_string(k) && strcmp(json_string_value(k), key) == 0) {
             return 1;
         }
@@ -393,8 +389,7 @@ static int process_page(ferry_run *run, const json_t *records, ferry_error *err)
 {
     size_t i;
     json_t *rec;
-    json_array_foreach(records, i, rec)
-    {
+    json_array_foreach (records, i, rec) {
         const char *key = json_string_value(json_object_get(rec, "key"));
         if (key == NULL) {
             ferry_error why;
@@ -459,8 +454,7 @@ static int keys_loop(ferry_run *run, ferry_error *err)
     }
     size_t i;
     json_t *k;
-    json_array_foreach(run->opts->only_keys, i, k)
-    {
+    json_array_foreach (run->opts->only_keys, i, k) {
         const char *key = json_string_value(k);
         json_t *rec = NULL;
         int rc = d->find(run->src->conn, run->flow->source_entity, "key", key, &rec, err);
@@ -594,8 +588,8 @@ static int engine_execute(ferry_store *st, const ferry_loader *loader, const cha
     return rc;
 }
 
-int ferry_engine_run(ferry_store *st, const ferry_loader *loader, const char *flow_name,
-                     const ferry_run_options *opts, ferry_run_result *result, ferry_error *err)
+int ferry_engine_run(ferry_store *st, const ferry_loader *loader, const char *flow_name, const ferry_run_options *opts,
+                     ferry_run_result *result, ferry_error *err)
 {
     return engine_execute(st, loader, flow_name, opts, result, err);
 }
@@ -615,13 +609,11 @@ int ferry_engine_retry_dead(ferry_store *st, const ferry_loader *loader, const c
     json_t *keys = json_array();
     size_t i;
     json_t *l;
-    json_array_foreach(letters, i, l)
-    {
+    json_array_foreach (letters, i, l) {
         int wanted = ids == NULL;
         size_t j;
         json_t *id;
-        json_array_foreach(ids, j, id)
-        {
+        json_array_foreach (ids, j, id) {
             wanted |= json_integer_value(id) == json_integer_value(json_object_get(l, "id"));
         }
         if (wanted) {
@@ -632,8 +624,8 @@ int ferry_engine_retry_dead(ferry_store *st, const ferry_loader *loader, const c
                 memset(&e, 0, sizeof(e));
                 ferry_strlcpy(e.state, "skipped", sizeof(e.state));
                 e.reason = "dead letter retried";
-                ferry_idmap_put(st, flow->id, flow->source_entity, json_string_value(json_object_get(l, "key")),
-                                &e, err);
+                ferry_idmap_put(st, flow->id, flow->source_entity, json_string_value(json_object_get(l, "key")), &e,
+                                err);
             }
         }
     }

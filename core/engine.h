@@ -32,12 +32,12 @@
 #include "store.h"
 
 typedef struct ferry_run_options {
-    int dry_run;          /* map and decide, print payloads, write nothing to either side */
-    long limit;           /* stop after this many records (0 = no limit) */
-    int progress;         /* draw a progress line on stderr */
-    FILE *report;         /* dry-run decisions and payloads go here (NULL = stdout) */
-    int report_json;      /* dry-run report as JSON lines */
-    const char *datadir;  /* share/ferry (mappings, lua modules) */
+    int dry_run;             /* map and decide, print payloads, write nothing to either side */
+    long limit;              /* stop after this many records (0 = no limit) */
+    int progress;            /* draw a progress line on stderr */
+    FILE *report;            /* dry-run decisions and payloads go here (NULL = stdout) */
+    int report_json;         /* dry-run report as JSON lines */
+    const char *datadir;     /* share/ferry (mappings, lua modules) */
     const json_t *only_keys; /* array of source keys to (re)process, others skipped (dead retry); NULL = all */
 } ferry_run_options;
 
@@ -59,8 +59,8 @@ typedef struct ferry_run_result {
  * kept failing (the run stopped where it was; the next run continues);
  * FERRY_FATAL on store failure.
  */
-int ferry_engine_run(ferry_store *st, const ferry_loader *loader, const char *flow_name,
-                     const ferry_run_options *opts, ferry_run_result *result, ferry_error *err);
+int ferry_engine_run(ferry_store *st, const ferry_loader *loader, const char *flow_name, const ferry_run_options *opts,
+                     ferry_run_result *result, ferry_error *err);
 
 /*
  * Re-run the dead letters `ids` (an array of integers; NULL = every open

@@ -68,8 +68,7 @@ void run_event(ferry_run *run, const char *level, const char *kind, const char *
  * new array (possibly empty when skipped: *skip_reason then set, static
  * buffer of the result), or FERRY_RECORD_ERROR / FERRY_CONFIG_ERROR in err.
  */
-int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len,
-            ferry_error *err);
+int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len, ferry_error *err);
 
 /* Record a terminal outcome in the id map (not in a dry run). */
 int run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,

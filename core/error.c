@@ -122,8 +122,8 @@ json_t *ferry_error_to_json(const ferry_error *err)
     json_t *o = json_object();
     json_object_set_new(o, "status", json_string(ferry_status_key(err->status)));
     json_object_set_new(o, "message", json_string(err->message));
-#define PUT_STR(name)                                                                                          \
-    if (err->name[0])                                                                                          \
+#define PUT_STR(name)                                                                                                  \
+    if (err->name[0])                                                                                                  \
     json_object_set_new(o, #name, json_string(err->name))
     PUT_STR(flow);
     PUT_STR(record);

@@ -22,8 +22,7 @@ const char *ferry_status_name(int status);
 const char *ferry_status_key(int status);
 
 /* Set the error like ferry_error_set, also naming a location (file or URL) and line. */
-int ferry_error_at(ferry_error *err, int status, const char *where, int line, const char *fmt, ...)
-    FERRY_FMT(5, 6);
+int ferry_error_at(ferry_error *err, int status, const char *where, int line, const char *fmt, ...) FERRY_FMT(5, 6);
 
 /* Record which flow and record an error belongs to (either may be NULL: kept). */
 void ferry_error_context(ferry_error *err, const char *flow, const char *record);

@@ -47,8 +47,7 @@ static int only_keys(const json_t *obj, const char *const *allowed, const char *
 {
     const char *key;
     json_t *v;
-    json_object_foreach((json_t *)obj, key, v)
-    {
+    json_object_foreach ((json_t *)obj, key, v) {
         int ok = 0;
         for (size_t i = 0; allowed[i] != NULL; i++) {
             if (strcmp(allowed[i], key) == 0) {
@@ -126,8 +125,8 @@ static int check_endpoint(ferry_store *st, const ferry_loader *loader, const jso
         const char *entity = ent ? json_string_value(ent) : default_entity;
         if (!entity_supports(pl->desc, entity, ops)) {
             snprintf(p, sizeof(p), "%s.entity", path);
-            path_error(err, p, "plugin '%s' cannot %s entity '%s'", c->plugin,
-                       ops & FERRY_OP_READ ? "read" : "write", entity);
+            path_error(err, p, "plugin '%s' cannot %s entity '%s'", c->plugin, ops & FERRY_OP_READ ? "read" : "write",
+                       entity);
             ferry_connection_free(c);
             return FERRY_CONFIG_ERROR;
         }
@@ -146,8 +145,7 @@ static int check_maps(const json_t *maps, ferry_error *err)
     }
     const char *name;
     json_t *m;
-    json_object_foreach((json_t *)maps, name, m)
-    {
+    json_object_foreach ((json_t *)maps, name, m) {
         char p[256];
         snprintf(p, sizeof(p), "$.maps.%s", name);
         if (!json_is_object(m)) {
@@ -155,8 +153,7 @@ static int check_maps(const json_t *maps, ferry_error *err)
         }
         const char *from;
         json_t *to;
-        json_object_foreach(m, from, to)
-        {
+        json_object_foreach (m, from, to) {
             if (!json_is_string(to)) {
                 char q[512];
                 snprintf(q, sizeof(q), "%s.%s", p, from);
@@ -169,8 +166,8 @@ static int check_maps(const json_t *maps, ferry_error *err)
 
 int ferry_flow_validate(ferry_store *st, const ferry_loader *loader, const json_t *doc, ferry_error *err)
 {
-    static const char *const top_keys[] = {"name",    "kind",     "description", "enabled", "source",
-                                           "target",  "mapping",  "settings",    "maps",    NULL};
+    static const char *const top_keys[] = {"name",   "kind",    "description", "enabled", "source",
+                                           "target", "mapping", "settings",    "maps",    NULL};
     if (!json_is_object(doc)) {
         return path_error(err, "$", "a flow document must be a JSON object");
     }
@@ -223,8 +220,7 @@ int ferry_flow_validate(ferry_store *st, const ferry_loader *loader, const json_
         }
         const char *key;
         json_t *v;
-        json_object_foreach(settings, key, v)
-        {
+        json_object_foreach (settings, key, v) {
             char p[256];
             snprintf(p, sizeof(p), "$.settings.%s", key);
             const ferry_flow_setting *s = ferry_flow_kind_setting(kind, key);
@@ -277,8 +273,7 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
     }
     const char *key;
     json_t *v;
-    json_object_foreach(json_object_get(doc, "settings"), key, v)
-    {
+    json_object_foreach (json_object_get(doc, "settings"), key, v) {
         if (json_is_null(v)) {
             continue;
         }
@@ -295,12 +290,10 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
     }
     const char *map;
     json_t *m;
-    json_object_foreach(json_object_get(doc, "maps"), map, m)
-    {
+    json_object_foreach (json_object_get(doc, "maps"), map, m) {
         const char *from;
         json_t *to;
-        json_object_foreach(m, from, to)
-        {
+        json_object_foreach (m, from, to) {
             s = ferry_store_prepare(st, "INSERT INTO value_maps(flow_id,map,from_value,to_value) VALUES(?1,?2,?3,?4)",
                                     err);
             if (s == NULL) {
@@ -405,10 +398,10 @@ int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t 
     return ferry_store_commit(st, err);
 }
 
-#define FLOW_SELECT                                                                                            \
-    "SELECT f.id, f.name, f.kind, f.description, f.mapping, f.enabled, f.source_connection_id, "             \
-    "f.target_connection_id, s.name, t.name, f.source_entity, f.target_entity, f.created_at, f.updated_at "   \
-    "FROM flows f JOIN connections s ON s.id=f.source_connection_id "                                         \
+#define FLOW_SELECT                                                                                                    \
+    "SELECT f.id, f.name, f.kind, f.description, f.mapping, f.enabled, f.source_connection_id, "                       \
+    "f.target_connection_id, s.name, t.name, f.source_entity, f.target_entity, f.created_at, f.updated_at "            \
+    "FROM flows f JOIN connections s ON s.id=f.source_connection_id "                                                  \
     "JOIN connections t ON t.id=f.target_connection_id "
 
 static char *col_text(sqlite3_stmt *s, int i)
@@ -418,8 +411,8 @@ static char *col_text(sqlite3_stmt *s, int i)
 
 static int load_settings_maps(ferry_store *st, ferry_flow *f, ferry_error *err)
 {
-    sqlite3_stmt *s = ferry_store_prepare(st, "SELECT name, value FROM flow_settings WHERE flow_id=?1 ORDER BY name",
-                                          err);
+    sqlite3_stmt *s =
+        ferry_store_prepare(st, "SELECT name, value FROM flow_settings WHERE flow_id=?1 ORDER BY name", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
@@ -431,9 +424,8 @@ static int load_settings_maps(ferry_store *st, ferry_flow *f, ferry_error *err)
         }
     }
     ferry_store_done(s);
-    s = ferry_store_prepare(st,
-                            "SELECT map, from_value, to_value FROM value_maps WHERE flow_id=?1 ORDER BY map, from_value",
-                            err);
+    s = ferry_store_prepare(
+        st, "SELECT map, from_value, to_value FROM value_maps WHERE flow_id=?1 ORDER BY map, from_value", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }

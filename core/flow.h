@@ -60,8 +60,7 @@ int ferry_flow_validate(ferry_store *st, const ferry_loader *loader, const json_
  * existing flow of that name is replaced (its id, cursors and id map kept);
  * without it an existing name is refused.
  */
-int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t *doc, int replace,
-                      ferry_error *err);
+int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t *doc, int replace, ferry_error *err);
 
 /* Load flow `name` into *out (new); FERRY_CONFIG_ERROR when there is none. */
 int ferry_flow_get(ferry_store *st, const char *name, ferry_flow **out, ferry_error *err);

@@ -41,8 +41,8 @@ static const ferry_flow_setting orders_settings[] = {
      "keep what was read, sent and answered per order in the activity log (none: only the decisions)"},
     {NULL, 0, NULL, NULL, NULL}};
 
-static const char *const orders_maps[] = {"payment_terms",   "delivery_methods", "vat", "revenue_accounts",
-                                          "discount_articles", NULL};
+static const char *const orders_maps[] = {"payment_terms",    "delivery_methods",  "vat",
+                                          "revenue_accounts", "discount_articles", NULL};
 
 static const ferry_flow_setting customers_settings[] = {
     {"since", FERRY_FS_STRING, NULL, NULL, "first run only: customers updated at or after this UTC time"},
@@ -70,12 +70,10 @@ static const char *const no_maps[] = {NULL};
 static const ferry_flow_kind kinds[] = {
     {"orders", "Magento orders become eAccounting orders, invoice drafts or invoices", "order", "document",
      "orders.lua", orders_settings, orders_maps},
-    {"customers", "customers from one side to the other", "customer", "customer", "customers.lua",
-     customers_settings, no_maps},
-    {"products", "products and articles, either way", "product", "product", "products.lua", products_settings,
+    {"customers", "customers from one side to the other", "customer", "customer", "customers.lua", customers_settings,
      no_maps},
-    {"stock", "stock levels (available minus reservations)", "stock", "stock", "stock.lua", stock_settings,
-     no_maps},
+    {"products", "products and articles, either way", "product", "product", "products.lua", products_settings, no_maps},
+    {"stock", "stock levels (available minus reservations)", "stock", "stock", "stock.lua", stock_settings, no_maps},
     {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 const ferry_flow_kind *ferry_flow_kind_find(const char *name)
@@ -183,8 +181,7 @@ int ferry_flow_setting_check(const ferry_flow_setting *s, const json_t *v, const
         }
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item)
-        {
+        json_array_foreach (v, i, item) {
             if (!json_is_string(item)) {
                 char item_path[300];
                 snprintf(item_path, sizeof(item_path), "%s[%zu]", path, i);

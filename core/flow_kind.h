@@ -35,9 +35,9 @@ typedef struct ferry_flow_kind {
     const char *description;
     const char *source_entity;
     const char *target_entity;
-    const char *default_mapping;    /* file name under share/ferry/mappings */
+    const char *default_mapping;        /* file name under share/ferry/mappings */
     const ferry_flow_setting *settings; /* {NULL}-terminated */
-    const char *const *maps;        /* value map names the default mapping uses, NULL-terminated */
+    const char *const *maps;            /* value map names the default mapping uses, NULL-terminated */
 } ferry_flow_kind;
 
 /* The kind called `name`, or NULL. */

@@ -73,8 +73,7 @@ static int host_credentials_save(ferry_host_conn *hc, const json_t *values, ferr
     }
     const char *name;
     json_t *v;
-    json_object_foreach((json_t *)values, name, v)
-    {
+    json_object_foreach ((json_t *)values, name, v) {
         if (json_is_null(v)) {
             json_object_del(hc->row->settings, name);
         } else {
@@ -147,8 +146,7 @@ static ferry_http_client *http_client(ferry_host_conn *hc)
     return hc->http;
 }
 
-static int host_http(ferry_host_conn *hc, const ferry_http_request *req, ferry_http_response **resp,
-                     ferry_error *err)
+static int host_http(ferry_host_conn *hc, const ferry_http_request *req, ferry_http_response **resp, ferry_error *err)
 {
     ferry_http_client *c = http_client(hc);
     if (c == NULL) {

@@ -22,9 +22,9 @@
 const ferry_host *ferry_host_table(void);
 
 typedef struct ferry_endpoint {
-    const ferry_plugin *plugin;   /* borrowed from the loader */
+    const ferry_plugin *plugin; /* borrowed from the loader */
     ferry_host_conn *hc;
-    ferry_conn *conn;             /* the plugin's state */
+    ferry_conn *conn; /* the plugin's state */
 } ferry_endpoint;
 
 /* ferry_endpoint_open flags */

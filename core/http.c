@@ -58,15 +58,15 @@ typedef struct reply {
 
 /* One request, checked and serialised once, sent by every attempt. */
 typedef struct prepared {
-    ferry_http_request req;    /* the caller's request, zero-extended to our struct size */
-    char *json_text;           /* req.json serialised */
-    const char *body;          /* what is sent (json_text, req.body or NULL) */
+    ferry_http_request req; /* the caller's request, zero-extended to our struct size */
+    char *json_text;        /* req.json serialised */
+    const char *body;       /* what is sent (json_text, req.body or NULL) */
     size_t body_len;
-    const char *body_type;     /* Content-Type the body goes with (for redaction), may be NULL */
+    const char *body_type; /* Content-Type the body goes with (for redaction), may be NULL */
     struct curl_slist *headers;
-    char *header_text;         /* redacted header lines for the record */
-    char *url_red;             /* redacted URL for logs, errors and the record */
-    int idempotent;            /* the method may be repeated safely */
+    char *header_text; /* redacted header lines for the record */
+    char *url_red;     /* redacted URL for logs, errors and the record */
+    int idempotent;    /* the method may be repeated safely */
 } prepared;
 
 /* ---- process-wide set-up ---------------------------------------------------- */
@@ -200,8 +200,8 @@ void ferry_http_response_free(ferry_http_response *resp)
 /* Methods that may be repeated without changing the outcome (RFC 9110 9.2.2). */
 static int method_is_idempotent(const char *m)
 {
-    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "PUT") == 0 ||
-           strcmp(m, "DELETE") == 0 || strcmp(m, "OPTIONS") == 0;
+    return strcmp(m, "GET") == 0 || strcmp(m, "HEAD") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0 ||
+           strcmp(m, "OPTIONS") == 0;
 }
 
 static int status_is_retryable(long status)
@@ -315,7 +315,8 @@ static char *redact_body(const char *body, size_t len, const char *ctype, const 
 {
     if (parsed != NULL) {
         json_t *masked = ferry_redact_json(parsed, fields);
-        char *out = masked != NULL ? json_dumps(masked, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
+        char *out =
+            masked != NULL ? json_dumps(masked, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15)) : NULL;
         json_decref(masked);
         return out;
     }
@@ -451,8 +452,7 @@ static int prepare(ferry_http_client *c, const ferry_http_request *in, prepared 
         return ferry_error_set(err, FERRY_FATAL, NULL, "out of memory preparing an HTTP request");
     }
     if (!method_is_valid(p->req.method)) {
-        return ferry_error_at(err, FERRY_FATAL, p->url_red, 0, "HTTP request to %s with an invalid method",
-                              p->url_red);
+        return ferry_error_at(err, FERRY_FATAL, p->url_red, 0, "HTTP request to %s with an invalid method", p->url_red);
     }
     if (strncasecmp(p->req.url, "http://", 7) != 0 && strncasecmp(p->req.url, "https://", 8) != 0) {
         return ferry_error_at(err, FERRY_CONFIG_ERROR, p->url_red, 0, "%s %s: not an http:// or https:// URL",
@@ -483,8 +483,8 @@ static int prepare(ferry_http_client *c, const ferry_http_request *in, prepared 
         if (strpbrk(h, "\r\n") != NULL || strchr(h, ':') == NULL) {
             ferry_buf_free(&text);
             return ferry_error_at(err, FERRY_RECORD_ERROR, p->url_red, 0,
-                                  "%s %s: header %zu is not a single \"Name: value\" line", p->req.method,
-                                  p->url_red, i + 1);
+                                  "%s %s: header %zu is not a single \"Name: value\" line", p->req.method, p->url_red,
+                                  i + 1);
         }
         if (header_is(h, "Accept")) {
             has_accept = 1;
@@ -530,8 +530,8 @@ static int prepare(ferry_http_client *c, const ferry_http_request *in, prepared 
     return FERRY_OK;
 oom:
     ferry_buf_free(&text);
-    return ferry_error_at(err, FERRY_FATAL, p->url_red, 0, "%s %s: out of memory preparing the request",
-                          p->req.method, p->url_red);
+    return ferry_error_at(err, FERRY_FATAL, p->url_red, 0, "%s %s: out of memory preparing the request", p->req.method,
+                          p->url_red);
 }
 
 /* ---- one attempt ------------------------------------------------------------------------ */
@@ -671,8 +671,7 @@ static CURLcode perform(ferry_http_client *c, const prepared *p, reply *r, long 
  * plus its detail line - unless the detail quotes the URL's query or
  * credentials, which may hold secrets - with registered secrets masked.
  */
-static void describe_failure(ferry_http_client *c, const prepared *p, const reply *r, CURLcode cc, char *out,
-                             size_t n)
+static void describe_failure(ferry_http_client *c, const prepared *p, const reply *r, CURLcode cc, char *out, size_t n)
 {
     if (r->too_large) {
         snprintf(out, n, "the response is larger than %ld bytes", (long)FERRY_HTTP_MAX_RESPONSE);
@@ -787,8 +786,8 @@ static int send_prepared(ferry_http_client *c, const prepared *p, ferry_http_res
         if (p->req.rate_bucket != NULL) {
             long long waited = ferry_ratelimit_acquire(c->limits, p->req.rate_bucket);
             if (waited > 0) {
-                ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s: waited %lld ms for rate limit bucket %s", m, p->url_red,
-                          waited, p->req.rate_bucket);
+                ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s: waited %lld ms for rate limit bucket %s", m, p->url_red, waited,
+                          p->req.rate_bucket);
             }
         }
         long long ta = ferry_monotonic_ms();
@@ -796,8 +795,8 @@ static int send_prepared(ferry_http_client *c, const prepared *p, ferry_http_res
         long long took = ferry_monotonic_ms() - ta;
         long long delay;
         if (cc == CURLE_OK) {
-            ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s -> HTTP %ld in %lld ms (attempt %d of %d)", m, p->url_red,
-                      status, took, attempt, max_attempts);
+            ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s -> HTTP %ld in %lld ms (attempt %d of %d)", m, p->url_red, status,
+                      took, attempt, max_attempts);
             if (!p->idempotent && !status_is_not_processed(status)) {
                 maybe_applied = 1;
             }
@@ -812,8 +811,8 @@ static int send_prepared(ferry_http_client *c, const prepared *p, ferry_http_res
                 delay = ferry_backoff_delay(&c->backoff, attempt - 1);
             }
             if (ferry_monotonic_ms() - t0 + delay > c->max_elapsed_ms) {
-                ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s: not retrying HTTP %ld: waiting %lld ms would pass %lld ms",
-                          m, p->url_red, status, delay, c->max_elapsed_ms);
+                ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s: not retrying HTTP %ld: waiting %lld ms would pass %lld ms", m,
+                          p->url_red, status, delay, c->max_elapsed_ms);
                 break;
             }
             ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s: HTTP %ld, retrying in %lld ms%s", m, p->url_red, status, delay,
@@ -821,8 +820,8 @@ static int send_prepared(ferry_http_client *c, const prepared *p, ferry_http_res
         } else {
             char why[512];
             describe_failure(c, p, &r, cc, why, sizeof(why));
-            ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s -> no answer in %lld ms (attempt %d of %d): %s", m, p->url_red,
-                      took, attempt, max_attempts, why);
+            ferry_log(FERRY_LOG_DEBUG, ctx, "%s %s -> no answer in %lld ms (attempt %d of %d): %s", m, p->url_red, took,
+                      attempt, max_attempts, why);
             int not_sent = never_connected(cc) || is_config_failure(cc);
             if (!p->idempotent && !not_sent) {
                 maybe_applied = 1;
@@ -844,8 +843,8 @@ static int send_prepared(ferry_http_client *c, const prepared *p, ferry_http_res
     if (cc == CURLE_OK) {
         rc = make_response(c, p, &r, status, attempt, out, err);
         if (rc == FERRY_OK) {
-            record_exchange(c, p, status, (*out)->body, (*out)->body_len, (*out)->content_type, (*out)->json,
-                            attempt, total, NULL);
+            record_exchange(c, p, status, (*out)->body, (*out)->body_len, (*out)->content_type, (*out)->json, attempt,
+                            total, NULL);
         } else {
             record_exchange(c, p, status, r.body.data, r.body.len, r.content_type, NULL, attempt, total, err);
         }

@@ -63,17 +63,17 @@ typedef struct ferry_http_client ferry_http_client;
 
 /* Options of a client; zero (or negative) members take the documented defaults. */
 typedef struct ferry_http_options {
-    long connect_timeout_ms;       /* default 10000 */
-    long timeout_ms;               /* total per attempt, default 60000 */
-    int max_attempts;              /* default 5 */
-    long long max_elapsed_ms;      /* all attempts of one request, default 120000 */
-    long long backoff_base_ms;     /* default 500 */
-    long long backoff_cap_ms;      /* default 30000 */
-    long long max_retry_after_ms;  /* cap on a server's Retry-After, default 120000 */
-    const char *ca_file;           /* CA bundle; NULL = system default */
-    int insecure;                  /* 1 = do not verify TLS (never the default) */
-    const char *user_agent;        /* default "ferry/<version>" */
-    const char *log_context;       /* name used in log lines, e.g. the connection name */
+    long connect_timeout_ms;      /* default 10000 */
+    long timeout_ms;              /* total per attempt, default 60000 */
+    int max_attempts;             /* default 5 */
+    long long max_elapsed_ms;     /* all attempts of one request, default 120000 */
+    long long backoff_base_ms;    /* default 500 */
+    long long backoff_cap_ms;     /* default 30000 */
+    long long max_retry_after_ms; /* cap on a server's Retry-After, default 120000 */
+    const char *ca_file;          /* CA bundle; NULL = system default */
+    int insecure;                 /* 1 = do not verify TLS (never the default) */
+    const char *user_agent;       /* default "ferry/<version>" */
+    const char *log_context;      /* name used in log lines, e.g. the connection name */
 } ferry_http_options;
 
 /*
@@ -84,18 +84,18 @@ typedef struct ferry_http_options {
  * duration of the call; copy what you keep.
  */
 typedef struct ferry_http_exchange {
-    const char *label;         /* the request's label, may be NULL */
+    const char *label; /* the request's label, may be NULL */
     const char *method;
-    const char *url;           /* redacted */
-    const char *request_headers;  /* redacted, one per line ('\n'-separated) */
-    const char *request_body;     /* redacted, may be NULL (none, or FERRY_HTTP_QUIET); cut at FERRY_HTTP_RECORD_MAX */
-    long status;               /* 0 when no answer */
-    const char *response_body; /* redacted, may be NULL (none, or QUIET); truncated to FERRY_HTTP_RECORD_MAX */
+    const char *url;             /* redacted */
+    const char *request_headers; /* redacted, one per line ('\n'-separated) */
+    const char *request_body;    /* redacted, may be NULL (none, or FERRY_HTTP_QUIET); cut at FERRY_HTTP_RECORD_MAX */
+    long status;                 /* 0 when no answer */
+    const char *response_body;   /* redacted, may be NULL (none, or QUIET); truncated to FERRY_HTTP_RECORD_MAX */
     int attempts;
     long long duration_ms;
-    const ferry_error *error;  /* NULL when the request succeeded with an HTTP answer */
-    size_t request_size;       /* bytes of the request body actually sent */
-    size_t response_size;      /* bytes of the whole response body (before truncation) */
+    const ferry_error *error; /* NULL when the request succeeded with an HTTP answer */
+    size_t request_size;      /* bytes of the request body actually sent */
+    size_t response_size;     /* bytes of the whole response body (before truncation) */
 } ferry_http_exchange;
 
 typedef void (*ferry_http_recorder)(void *ud, const ferry_http_exchange *ex);

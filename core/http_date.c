@@ -10,10 +10,10 @@
 #define MAX_DELAY_SECONDS 1000000000LL /* about 31 years */
 
 static const char *const short_days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", NULL};
-static const char *const long_days[] = {"Monday", "Tuesday", "Wednesday", "Thursday",
-                                        "Friday", "Saturday", "Sunday", NULL};
-static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", NULL};
+static const char *const long_days[] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
+                                        "Friday", "Saturday", "Sunday",    NULL};
+static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+                                          "Aug", "Sep", "Oct", "Nov", "Dec", NULL};
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
 static long long days_from_civil(long long y, int m, int d)
@@ -181,9 +181,8 @@ int ferry_http_parse_date(const char *s, long long now_ms, long long *epoch_ms)
     } else if (*p == ' ') {
         /* asctime: Nov  6 08:49:37 1994 */
         if (expect_spaces(&p) != 0 || (month = match_word(&p, month_names)) < 0 || expect_spaces(&p) != 0 ||
-            read_number(&p, 1, 2, &day) != 0 || expect_spaces(&p) != 0 ||
-            read_time(&p, &hour, &minute, &second) != 0 || expect_spaces(&p) != 0 ||
-            read_number(&p, 4, 4, &y) != 0) {
+            read_number(&p, 1, 2, &day) != 0 || expect_spaces(&p) != 0 || read_time(&p, &hour, &minute, &second) != 0 ||
+            expect_spaces(&p) != 0 || read_number(&p, 4, 4, &y) != 0) {
             return -1;
         }
         year = y;

@@ -187,8 +187,8 @@ int ferry_loader_load_file(ferry_loader *l, const char *path, ferry_error *err)
     if (earlier != NULL) {
         /* The same plugin further down the search path (e.g. the installed copy): shadowed, not wrong. */
         ferry_log(FERRY_LOG_DEBUG, "plugin", "%s: shadowed by %s", path, earlier->path);
-        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "%s: plugin '%s' is already loaded from %s", path,
-                        p->desc.name, earlier->path);
+        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "%s: plugin '%s' is already loaded from %s", path, p->desc.name,
+                        earlier->path);
         free(p);
         lt_dlclose(h);
         return FERRY_CONFIG_ERROR;

@@ -24,7 +24,7 @@ typedef struct ferry_loader ferry_loader;
 /* One loaded plugin. */
 typedef struct ferry_plugin {
     const char *name;
-    const char *path;                   /* the file it came from */
+    const char *path;                    /* the file it came from */
     const ferry_plugin_descriptor *desc; /* the core-sized copy */
 } ferry_plugin;
 

@@ -134,8 +134,7 @@ static int f_fail(lua_State *L)
         /* the innermost Lua function: the caller, or its caller when called through pcall */
         for (int level = 1; lua_getstack(L, level, &ar); level++) {
             if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-                ferry_strlcpy(h->fail_where, ar.source[0] == '@' ? ar.source + 1 : ar.short_src,
-                              sizeof(h->fail_where));
+                ferry_strlcpy(h->fail_where, ar.source[0] == '@' ? ar.source + 1 : ar.short_src, sizeof(h->fail_where));
                 h->fail_line = ar.currentline;
                 break;
             }
@@ -214,8 +213,7 @@ static int f_map(lua_State *L)
             lua_settop(L, 3);
             return 1;
         }
-        return luaL_error(L, "value map '%s' is not defined (add it to the flow, or give ferry.map a default)",
-                          name);
+        return luaL_error(L, "value map '%s' is not defined (add it to the flow, or give ferry.map a default)", name);
     }
     if (key != NULL) {
         v = json_object_get(map, key);
@@ -458,7 +456,8 @@ static int d_cmp(lua_State *L)
     return 1;
 }
 
-/* ferry.decimal.sum(list [, field]): exact sum of the elements (or of each element's field); nil and null count as 0. */
+/* ferry.decimal.sum(list [, field]): exact sum of the elements (or of each element's field); nil and null count as 0.
+ */
 static int d_sum(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
@@ -622,8 +621,7 @@ static long long check_epoch(lua_State *L, int idx)
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
         if (parse_date(s, len, &t) != 0) {
-            luaL_argerror(L, idx,
-                          lua_pushfstring(L, "'%s' is not a date (YYYY-MM-DD[ HH:MM:SS] or ISO 8601)", s));
+            luaL_argerror(L, idx, lua_pushfstring(L, "'%s' is not a date (YYYY-MM-DD[ HH:MM:SS] or ISO 8601)", s));
         }
     } else {
         luaL_typeerror(L, idx, "epoch seconds or a date string");
@@ -1124,7 +1122,8 @@ static int j_encode(lua_State *L)
     if (ferry_lua_json_to(L, 1, "", &b->json, &err) != FERRY_OK) {
         return luaL_error(L, "ferry.json.encode: %s", err.message);
     }
-    size_t flags = JSON_ENCODE_ANY | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    size_t flags =
+        JSON_ENCODE_ANY | JSON_SORT_KEYS | JSON_REAL_PRECISION(17) | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
     b->text = json_dumps(b->json, flags);
     if (b->text == NULL) {
         return luaL_error(L, "ferry.json.encode: out of memory");
@@ -1211,18 +1210,17 @@ void ferry_lua_ferrylib_open(lua_State *L, ferry_lua_host *host)
 {
     static const luaL_Reg with_host[] = {
         {"skip", f_skip}, {"fail", f_fail}, {"setting", f_setting}, {"map", f_map}, {NULL, NULL}};
-    static const luaL_Reg plain[] = {{"log", f_log},         {"round", f_round},   {"int", f_int},
-                                     {"array", f_array},     {"object", f_object}, {"is_null", f_is_null},
-                                     {"kind", f_kind},       {NULL, NULL}};
-    static const luaL_Reg decimal[] = {{"new", d_new}, {"valid", d_valid}, {"add", d_add}, {"sub", d_sub},
+    static const luaL_Reg plain[] = {{"log", f_log},       {"round", f_round},     {"int", f_int},   {"array", f_array},
+                                     {"object", f_object}, {"is_null", f_is_null}, {"kind", f_kind}, {NULL, NULL}};
+    static const luaL_Reg decimal[] = {{"new", d_new}, {"valid", d_valid}, {"add", d_add},     {"sub", d_sub},
                                        {"mul", d_mul}, {"div", d_div},     {"round", d_round}, {"cmp", d_cmp},
                                        {"sum", d_sum}, {NULL, NULL}};
-    static const luaL_Reg date[] = {{"parse", dt_parse},   {"format", dt_format},     {"to_iso", dt_to_iso},
+    static const luaL_Reg date[] = {{"parse", dt_parse},     {"format", dt_format},     {"to_iso", dt_to_iso},
                                     {"to_date", dt_to_date}, {"add_days", dt_add_days}, {NULL, NULL}};
-    static const luaL_Reg str[] = {{"trim", s_trim},         {"split", s_split},       {"starts_with", s_starts_with},
-                                   {"ends_with", s_ends_with}, {"lower", s_lower},     {"upper", s_upper},
-                                   {"truncate", s_truncate}, {"pad", s_pad},           {"street", s_street},
-                                   {"replace", s_replace},   {NULL, NULL}};
+    static const luaL_Reg str[] = {{"trim", s_trim},           {"split", s_split}, {"starts_with", s_starts_with},
+                                   {"ends_with", s_ends_with}, {"lower", s_lower}, {"upper", s_upper},
+                                   {"truncate", s_truncate},   {"pad", s_pad},     {"street", s_street},
+                                   {"replace", s_replace},     {NULL, NULL}};
     static const luaL_Reg json[] = {{"encode", j_encode}, {"decode", j_decode}, {NULL, NULL}};
 
     /* metatables of the signal objects and of the GC boxes */

@@ -330,8 +330,7 @@ static void push_value(lua_State *L, const json_t *v, int depth, push_state *ps)
         lua_createtable(L, 0, size > 1000000 ? 1000000 : (int)size);
         lua_rawgetp(L, LUA_REGISTRYINDEX, &object_mt_key);
         lua_setmetatable(L, -2);
-        json_object_foreach((json_t *)v, key, member)
-        {
+        json_object_foreach ((json_t *)v, key, member) {
             size_t old = path_push_key(&ps->path, key, strlen(key));
             lua_pushstring(L, key);
             push_value(L, member, depth + 1, ps);
@@ -684,7 +683,9 @@ static json_t *value_to_json(conv *c, int idx, int depth)
             double d = (double)lua_tonumber(L, idx);
             if (!isfinite(d)) {
                 return conv_fail(c, "number %s is not finite (JSON has no NaN or infinity)",
-                                 isnan(d) ? "nan" : d > 0 ? "inf" : "-inf");
+                                 isnan(d) ? "nan"
+                                 : d > 0  ? "inf"
+                                          : "-inf");
             }
             json_t *r = json_real(d);
             return r != NULL ? r : conv_fail(c, "out of memory");

@@ -36,11 +36,7 @@
 #define FERRY_LUA_JSON_MAX_VALUES 1000000
 
 /* The kind a table is marked with. */
-enum ferry_lua_json_kind {
-    FERRY_LUA_JSON_UNMARKED = 0,
-    FERRY_LUA_JSON_ARRAY = 1,
-    FERRY_LUA_JSON_OBJECT = 2
-};
+enum ferry_lua_json_kind { FERRY_LUA_JSON_UNMARKED = 0, FERRY_LUA_JSON_ARRAY = 1, FERRY_LUA_JSON_OBJECT = 2 };
 
 /*
  * Create the two marker metatables and the null sentinel's metatable in L's

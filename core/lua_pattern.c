@@ -541,8 +541,8 @@ static int pattern_match(lua_State *L)
 
 /* gmatch state: a userdata upvalue next to the subject and pattern strings. */
 typedef struct gmatch_state {
-    size_t pos;      /* next start offset */
-    size_t last;     /* end offset of the last match, or (size_t)-1 */
+    size_t pos;  /* next start offset */
+    size_t last; /* end offset of the last match, or (size_t)-1 */
 } gmatch_state;
 
 static int gmatch_next(lua_State *L)

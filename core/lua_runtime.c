@@ -136,9 +136,8 @@ static int error_from_message(ferry_lua *rt, int status, const char *raw, ferry_
         /* prefer the untruncated path of the frame that raised, when it is the same place */
         const char *full = rt->where;
         size_t wl = strlen(where), fl = strlen(full);
-        int same = fl > 0 && (strcmp(where, full) == 0 ||
-                              (wl > 3 && strncmp(where, "...", 3) == 0 && fl >= wl - 3 &&
-                               strcmp(full + fl - (wl - 3), where + 3) == 0));
+        int same = fl > 0 && (strcmp(where, full) == 0 || (wl > 3 && strncmp(where, "...", 3) == 0 && fl >= wl - 3 &&
+                                                           strcmp(full + fl - (wl - 3), where + 3) == 0));
         ferry_error_at(err, status, same ? full : where, line, "%s", first);
     } else if (rt->where[0] != '\0') {
         ferry_error_at(err, status, rt->where, rt->line, "%s:%d: %s", rt->where, rt->line, first);
@@ -180,8 +179,8 @@ static int error_from_pcall(ferry_lua *rt, int rc, int status, ferry_error *err)
         }
         return status;
     }
-    if (rc == LUA_ERRMEM || (msg != NULL && strcmp(msg, "not enough memory") == 0 &&
-                             ferry_lua_sandbox_memory_refusals(rt->sb) > 0)) {
+    if (rc == LUA_ERRMEM ||
+        (msg != NULL && strcmp(msg, "not enough memory") == 0 && ferry_lua_sandbox_memory_refusals(rt->sb) > 0)) {
         char lim[64];
         memory_text(ferry_lua_sandbox_memory_limit(rt->sb), lim, sizeof(lim));
         ferry_error_at(err, status, rt->script, 0, "%s: memory limit of %s exceeded", rt->script, lim);
@@ -482,8 +481,8 @@ static int collect_result(ferry_lua *rt, ferry_lua_result *result, ferry_error *
     }
     if (t != LUA_TTABLE) {
         return ferry_error_at(err, FERRY_RECORD_ERROR, rt->script, 0,
-                              "%s: map() returned a %s; return a record (a table) or a list of records",
-                              rt->script, luaL_typename(L, -1));
+                              "%s: map() returned a %s; return a record (a table) or a list of records", rt->script,
+                              luaL_typename(L, -1));
     }
     if (ferry_lua_json_to(L, -1, "", &out, err) != FERRY_OK) {
         char msg[sizeof(err->message)];
@@ -504,8 +503,7 @@ static int collect_result(ferry_lua *rt, ferry_lua_result *result, ferry_error *
     if (json_array_size(out) == 0) {
         json_decref(out);
         return ferry_error_at(err, FERRY_RECORD_ERROR, rt->script, 0,
-                              "%s: map() returned an empty list; call ferry.skip(reason) to skip a record",
-                              rt->script);
+                              "%s: map() returned an empty list; call ferry.skip(reason) to skip a record", rt->script);
     }
     for (size_t i = 0; i < json_array_size(out); i++) {
         json_t *r = json_array_get(out, i);
@@ -525,8 +523,7 @@ static int collect_result(ferry_lua *rt, ferry_lua_result *result, ferry_error *
     return FERRY_OK;
 }
 
-int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry_lua_result *result,
-                  ferry_error *err)
+int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry_lua_result *result, ferry_error *err)
 {
     ferry_error local;
     char key[128];
@@ -568,8 +565,7 @@ int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry
             ferry_error_at(err, FERRY_RECORD_ERROR, where, 0, "%s: %s", where, h->fail_message);
         }
         status = FERRY_RECORD_ERROR;
-    } else if (ferry_lua_sandbox_stopped(lua->sb) != NULL ||
-               (rc != LUA_OK && !ferry_lua_ferrylib_is_signal(L, -1))) {
+    } else if (ferry_lua_sandbox_stopped(lua->sb) != NULL || (rc != LUA_OK && !ferry_lua_ferrylib_is_signal(L, -1))) {
         status = error_from_pcall(lua, rc, FERRY_RECORD_ERROR, err);
     } else if (h->skip_requested) {
         result->records = json_array();

@@ -48,17 +48,17 @@ typedef struct ferry_lua_options {
 
 /* The outcome of mapping one record. */
 typedef struct ferry_lua_result {
-    json_t *records;    /* new array of 1..n mapped records (empty when skipped; NULL on error) */
-    int skipped;        /* 1 when the script called ferry.skip */
+    json_t *records; /* new array of 1..n mapped records (empty when skipped; NULL on error) */
+    int skipped;     /* 1 when the script called ferry.skip */
     char skip_reason[512];
 } ferry_lua_result;
 
 /* Counters, for logs and tests. */
 typedef struct ferry_lua_stats {
-    size_t memory_used;      /* bytes the state holds now */
-    size_t memory_peak;      /* the most it ever held */
-    size_t memory_limit;     /* the cap */
-    long long instructions;  /* instruction units charged to the last record (or the load check) */
+    size_t memory_used;     /* bytes the state holds now */
+    size_t memory_peak;     /* the most it ever held */
+    size_t memory_limit;    /* the cap */
+    long long instructions; /* instruction units charged to the last record (or the load check) */
 } ferry_lua_stats;
 
 /*
@@ -104,8 +104,7 @@ int ferry_lua_load_buffer(ferry_lua *lua, const char *name, const char *source, 
  * err->record (the record's "key") are filled too.  The runtime stays usable
  * afterwards.  FERRY_CONFIG_ERROR when no script is loaded.
  */
-int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry_lua_result *result,
-                  ferry_error *err);
+int ferry_lua_map(ferry_lua *lua, const json_t *record, const json_t *ctx, ferry_lua_result *result, ferry_error *err);
 
 /* Release what a result holds and zero it. */
 void ferry_lua_result_clear(ferry_lua_result *result);

@@ -401,10 +401,10 @@ static int sandbox_load(lua_State *L)
 /* __index of the library and of os: removed names raise instead of answering nil. */
 static int removed_index(lua_State *L)
 {
-    static const char *const removed[] = {"dofile", "loadfile", "loadstring", "io", "debug", "package",
-                                          "module", "setfenv", "getfenv", "newproxy", "execute", "getenv",
-                                          "exit", "remove", "rename", "tmpname", "setlocale", "randomseed",
-                                          NULL};
+    static const char *const removed[] = {"dofile",  "loadfile",  "loadstring", "io",      "debug",
+                                          "package", "module",    "setfenv",    "getfenv", "newproxy",
+                                          "execute", "getenv",    "exit",       "remove",  "rename",
+                                          "tmpname", "setlocale", "randomseed", NULL};
     const char *prefix = lua_tostring(L, lua_upvalueindex(1));
     if (lua_type(L, 2) == LUA_TSTRING) {
         const char *k = lua_tostring(L, 2);
@@ -844,10 +844,9 @@ static void open_std(lua_State *L, const char *name, lua_CFunction open)
 
 static int setup(lua_State *L)
 {
-    static const char *const base_names[] = {"assert", "error",  "getmetatable", "ipairs",   "next",
-                                             "pairs",  "pcall",  "rawequal",     "rawget",   "rawlen",
-                                             "select", "setmetatable", "tonumber", "tostring", "type",
-                                             "xpcall", "_VERSION", NULL};
+    static const char *const base_names[] = {
+        "assert", "error",  "getmetatable", "ipairs",   "next",     "pairs", "pcall",  "rawequal", "rawget",
+        "rawlen", "select", "setmetatable", "tonumber", "tostring", "type",  "xpcall", "_VERSION", NULL};
     luaL_checkversion(L);
     ferry_lua_json_open(L);
 

@@ -82,7 +82,8 @@ int ferry_money_from_json(const json_t *v, ferry_money *out);
 /* Round `a` to exactly `decimals` (0..18) places, half away from zero (more decimals pad with zeros). */
 int ferry_money_round(ferry_money a, int decimals, ferry_money *out);
 
-/* Exact sum, difference and product (the scale of a product is the sum of the scales, trailing zeros dropped past 18). */
+/* Exact sum, difference and product (the scale of a product is the sum of the scales, trailing zeros dropped past 18).
+ */
 int ferry_money_add(ferry_money a, ferry_money b, ferry_money *out);
 int ferry_money_sub(ferry_money a, ferry_money b, ferry_money *out);
 int ferry_money_mul(ferry_money a, ferry_money b, ferry_money *out);

@@ -16,12 +16,35 @@ static char **registry;
 static size_t registry_len, registry_cap;
 
 /* Names whose values are secrets wherever they appear; compared case-insensitively. */
-static const char *const secret_names[] = {
-    "authorization", "proxy-authorization", "cookie", "set-cookie", "password", "passwd", "client_secret",
-    "clientsecret", "consumer_secret", "access_token", "accesstoken", "refresh_token", "refreshtoken",
-    "access_token_secret", "token_secret", "id_token", "oauth_signature", "oauth_token",
-    "oauth_token_secret", "oauth_verifier", "client_assertion", "code_verifier", "private_key",
-    "api_key", "apikey", "secret", "x-api-key", "token", NULL};
+static const char *const secret_names[] = {"authorization",
+                                           "proxy-authorization",
+                                           "cookie",
+                                           "set-cookie",
+                                           "password",
+                                           "passwd",
+                                           "client_secret",
+                                           "clientsecret",
+                                           "consumer_secret",
+                                           "access_token",
+                                           "accesstoken",
+                                           "refresh_token",
+                                           "refreshtoken",
+                                           "access_token_secret",
+                                           "token_secret",
+                                           "id_token",
+                                           "oauth_signature",
+                                           "oauth_token",
+                                           "oauth_token_secret",
+                                           "oauth_verifier",
+                                           "client_assertion",
+                                           "code_verifier",
+                                           "private_key",
+                                           "api_key",
+                                           "apikey",
+                                           "secret",
+                                           "x-api-key",
+                                           "token",
+                                           NULL};
 
 int ferry_redact_is_secret_name(const char *name)
 {
@@ -191,8 +214,8 @@ static int contains_nocase(const char *haystack, const char *needle)
  */
 static int is_secret_header(const char *name, const char *const *extra_names)
 {
-    static const char *const words[] = {"auth", "token", "secret", "password", "passwd", "api-key", "apikey",
-                                        "api_key", "cookie", "session", "signature", NULL};
+    static const char *const words[] = {"auth",   "token",   "secret", "password", "passwd",    "api-key",
+                                        "apikey", "api_key", "cookie", "session",  "signature", NULL};
     if (ferry_redact_is_secret_name(name) || name_in(name, extra_names)) {
         return 1;
     }
@@ -480,8 +503,7 @@ json_t *ferry_redact_json(const json_t *value, const char *const *extra_names)
         json_t *out = json_object();
         const char *key;
         json_t *member;
-        json_object_foreach((json_t *)value, key, member)
-        {
+        json_object_foreach ((json_t *)value, key, member) {
             if ((ferry_redact_is_secret_name(key) || name_in(key, extra_names)) && !json_is_null(member)) {
                 json_object_set_new(out, key, json_string(FERRY_REDACTED));
             } else {
@@ -494,8 +516,7 @@ json_t *ferry_redact_json(const json_t *value, const char *const *extra_names)
         json_t *out = json_array();
         size_t i;
         json_t *member;
-        json_array_foreach(value, i, member)
-        {
+        json_array_foreach (value, i, member) {
             json_array_append_new(out, ferry_redact_json(member, extra_names));
         }
         return out;

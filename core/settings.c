@@ -9,8 +9,9 @@
 #include "util.h"
 
 static const ferry_global_setting known[] = {
-    {"log_retention_days", "90", "activity log entries older than this are deleted by 'ferry purge' (and after runs "
-                                 "when auto_purge is on)"},
+    {"log_retention_days", "90",
+     "activity log entries older than this are deleted by 'ferry purge' (and after runs "
+     "when auto_purge is on)"},
     {"auto_purge", "false", "purge the activity log past log_retention_days at the end of every run"},
     {"alert_command", NULL,
      "shell command run for each new alert (flow failed, totals mismatch, needs re-authorization) with "
@@ -78,7 +79,8 @@ int ferry_settings_set(ferry_store *st, const char *name, const char *value, fer
         char *end = NULL;
         long days = strtol(value, &end, 10);
         if (end == value || *end != '\0' || days < 1) {
-            return ferry_error_set(err, FERRY_CONFIG_ERROR, name, "log_retention_days must be a whole number of days, 1 or more");
+            return ferry_error_set(err, FERRY_CONFIG_ERROR, name,
+                                   "log_retention_days must be a whole number of days, 1 or more");
         }
     }
     if (strcmp(name, "auto_purge") == 0 && value != NULL && strcmp(value, "true") != 0 && strcmp(value, "false") != 0) {
@@ -112,8 +114,8 @@ json_t *ferry_settings_all(ferry_store *st)
     json_t *out = json_object();
     for (const ferry_global_setting *k = known; k->name != NULL; k++) {
         char *v = ferry_settings_get(st, k->name);
-        json_t *o = json_pack("{s:s?, s:s?, s:s}", "value", v, "default", k->default_value, "description",
-                              k->description);
+        json_t *o =
+            json_pack("{s:s?, s:s?, s:s}", "value", v, "default", k->default_value, "description", k->description);
         json_object_set_new(out, k->name, o);
         free(v);
     }

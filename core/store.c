@@ -26,7 +26,7 @@ typedef struct cached_stmt {
 struct ferry_store {
     sqlite3 *db;
     char *path;
-    int depth;        /* transaction nesting */
+    int depth;         /* transaction nesting */
     int rollback_only; /* an inner rollback happened */
     cached_stmt cache[STMT_CACHE_MAX];
     int cached;

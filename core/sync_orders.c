@@ -91,8 +91,8 @@ static void index_record(ferry_run *run, const char *entity, const json_t *rec, 
             free(k);
         }
         if (str_member(rec, "customer_number")) {
-            ferry_target_index_put(run->st, cid, entity, "customer_number", str_member(rec, "customer_number"), id,
-                                   rec, err);
+            ferry_target_index_put(run->st, cid, entity, "customer_number", str_member(rec, "customer_number"), id, rec,
+                                   err);
         }
     } else if (strcmp(entity, ENT_ARTICLE) == 0) {
         const char *number = str_member(rec, "number") ? str_member(rec, "number") : str_member(rec, "sku");
@@ -144,8 +144,7 @@ static int prefetch(ferry_run *run, const char *entity, unsigned flag, const jso
         }
         size_t i;
         json_t *r;
-        json_array_foreach(records, i, r)
-        {
+        json_array_foreach (records, i, r) {
             index_record(run, entity, r, err);
             n++;
         }
@@ -182,8 +181,8 @@ static int find_document(ferry_run *run, const char *ref, char **id, char **numb
     *id = NULL;
     *number = NULL;
     json_t *data = NULL;
-    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_DOCUMENT, "external_reference", ref, id, &data,
-                               err) != FERRY_OK) {
+    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_DOCUMENT, "external_reference", ref, id, &data, err) !=
+        FERRY_OK) {
         return err->status;
     }
     if (*id != NULL) {
@@ -224,8 +223,7 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
     int rc = FERRY_OK;
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k)
-    {
+    json_array_foreach (keys, i, k) {
         const char *key = json_string_value(k);
         ferry_idmap_entry e;
         int found = 0;
@@ -280,7 +278,7 @@ static char *comment_text(const char *doc_type, const char *number, const char *
 {
     const char *what = strcmp(doc_type, "order") == 0           ? "order"
                        : strcmp(doc_type, "invoice_draft") == 0 ? "invoice draft"
-                                                               : "invoice";
+                                                                : "invoice";
     return ferry_asprintf("ferry: sent to %s as %s %s (id %s)", connection, what, number ? number : "", id ? id : "");
 }
 
@@ -306,8 +304,7 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
     json_decref(c);
     json_decref(created);
     if (rc != FERRY_OK) {
-        run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s",
-                  cerr.message);
+        run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s", cerr.message);
         return run_status_stops(rc) && rc != FERRY_RETRY ? rc : FERRY_OK;
     }
     ferry_idmap_entry e;
@@ -331,8 +328,7 @@ static int pending_followups(ferry_run *run, ferry_error *err)
     int rc = FERRY_OK;
     size_t i;
     json_t *r;
-    json_array_foreach(rows, i, r)
-    {
+    json_array_foreach (rows, i, r) {
         if (strcmp(str_member(r, "pending") ? str_member(r, "pending") : "", "comment") != 0) {
             continue;
         }
@@ -426,15 +422,13 @@ static int covers(const json_t *have, const json_t *want, char *diff, size_t n, 
     }
     const char *k;
     json_t *v;
-    json_object_foreach((json_t *)want, k, v)
-    {
+    json_object_foreach ((json_t *)want, k, v) {
         if (strcmp(k, "key") == 0 || strcmp(k, "target_fields") == 0 || strcmp(k, "id") == 0 ||
             (names && (strcmp(k, "first_name") == 0 || strcmp(k, "last_name") == 0))) {
             continue;
         }
         json_t *h = json_object_get(have, k);
-        if ((json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) &&
-            (h == NULL || json_is_null(h))) {
+        if ((json_is_null(v) || (json_is_string(v) && json_string_length(v) == 0)) && (h == NULL || json_is_null(h))) {
             continue;
         }
         char sub[256];
@@ -456,8 +450,9 @@ static int covers(const json_t *have, const json_t *want, char *diff, size_t n, 
  */
 static int resolve_customer_number(ferry_run *run, const char *number, char **id, ferry_error *err)
 {
-    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_CUSTOMER, "customer_number", number, id, NULL,
-                               err) != FERRY_OK || *id != NULL) {
+    if (ferry_target_index_get(run->st, target_conn_id(run), ENT_CUSTOMER, "customer_number", number, id, NULL, err) !=
+            FERRY_OK ||
+        *id != NULL) {
         return err->status;
     }
     json_t *found = NULL;
@@ -524,8 +519,7 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
             if (rc == FERRY_OK) {
                 *id = ferry_strdup(str_member(result, "id"));
                 run_event(run, "info", "customer", key, NULL, "created customer %s (%s)",
-                          str_member(result, "customer_number") ? str_member(result, "customer_number") : "",
-                          email);
+                          str_member(result, "customer_number") ? str_member(result, "customer_number") : "", email);
             }
         }
     } else if (run_setting_bool(run, "update_customers") && d->update != NULL &&
@@ -562,8 +556,7 @@ static json_t *article_for(const json_t *doc, const json_t *row, const char *num
 {
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(doc, "create_missing_articles"), i, a)
-    {
+    json_array_foreach (json_object_get(doc, "create_missing_articles"), i, a) {
         const char *n = str_member(a, "number") ? str_member(a, "number") : str_member(a, "sku");
         if (n != NULL && strcmp(n, number) == 0) {
             return json_incref(a);
@@ -587,11 +580,11 @@ static json_t *article_for(const json_t *doc, const json_t *row, const char *num
 static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_error *err)
 {
     const ferry_plugin_descriptor *d = run->dst->plugin->desc;
-    int create = run_setting_str(run, "article_policy") && strcmp(run_setting_str(run, "article_policy"), "create") == 0;
+    int create =
+        run_setting_str(run, "article_policy") && strcmp(run_setting_str(run, "article_policy"), "create") == 0;
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(doc, "rows"), i, row)
-    {
+    json_array_foreach (json_object_get(doc, "rows"), i, row) {
         const char *number = str_member(row, "article_number");
         if (number == NULL || str_member(row, "article_id") != NULL) {
             continue;
@@ -658,8 +651,8 @@ static int money_of(const json_t *o, const char *k, ferry_money *m)
 }
 
 typedef struct totals_check {
-    int ok;             /* within tolerance */
-    int exact;          /* no difference at all */
+    int ok;    /* within tolerance */
+    int exact; /* no difference at all */
     char diff_total[FERRY_MONEY_STRLEN];
     char diff_vat[FERRY_MONEY_STRLEN];
     char message[512];
@@ -703,8 +696,7 @@ static void check_totals(ferry_run *run, const json_t *doc, const json_t *create
     tc->exact = ferry_money_cmp(adt, zero) == 0 && ferry_money_cmp(adv, zero) == 0;
     tc->ok = ferry_money_cmp(adt, tol) <= 0 && ferry_money_cmp(adv, tol) <= 0;
     char wt[FERRY_MONEY_STRLEN], gt[FERRY_MONEY_STRLEN], ts[FERRY_MONEY_STRLEN];
-    snprintf(tc->message, sizeof(tc->message),
-             "total %s (shop %s, difference %s), VAT difference %s, tolerance %s",
+    snprintf(tc->message, sizeof(tc->message), "total %s (shop %s, difference %s), VAT difference %s, tolerance %s",
              ferry_money_format(net, gt, sizeof(gt)), ferry_money_format(want_total, wt, sizeof(wt)), tc->diff_total,
              tc->diff_vat, ferry_money_format(tol, ts, sizeof(ts)));
 }
@@ -714,8 +706,8 @@ static void check_totals(ferry_run *run, const json_t *doc, const json_t *create
  * document's total is the shop's (drafts and orders only; a booked invoice
  * cannot change).  Returns FERRY_OK when added (or not needed/possible).
  */
-static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const char *target_id,
-                            const totals_check *tc, json_t **updated, ferry_error *err)
+static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const char *target_id, const totals_check *tc,
+                            json_t **updated, ferry_error *err)
 {
     *updated = NULL;
     const char *article = run_setting_str(run, "rounding_article");
@@ -759,8 +751,7 @@ static int status_wanted(const ferry_run *run, const char *status)
     }
     size_t i;
     json_t *s;
-    json_array_foreach(statuses, i, s)
-    {
+    json_array_foreach (statuses, i, s) {
         if (status != NULL && json_is_string(s) && strcmp(json_string_value(s), status) == 0) {
             return 1;
         }
@@ -778,8 +769,7 @@ static char *statuses_text(const ferry_run *run)
  * What the id map says about a record read again.  Returns 1 when there is
  * nothing more to do (*outcome set), 0 to process it.
  */
-static int already_handled(ferry_run *run, const char *key, const char *hash, record_outcome *outcome,
-                           ferry_error *err)
+static int already_handled(ferry_run *run, const char *key, const char *hash, record_outcome *outcome, ferry_error *err)
 {
     ferry_idmap_entry e;
     int found = 0;
@@ -796,7 +786,10 @@ static int already_handled(ferry_run *run, const char *key, const char *hash, re
             /* Changed in the shop after it was sent: report once per change, never send twice. */
             run_event(run, "warn", "edited", key, NULL,
                       "changed in %s after it was sent as %s; not sent again - correct the document in %s if needed",
-                      run->flow->source_connection, e.target_ref ? e.target_ref : e.target_id ? e.target_id : "?",
+                      run->flow->source_connection,
+                      e.target_ref  ? e.target_ref
+                      : e.target_id ? e.target_id
+                                    : "?",
                       run->flow->target_connection);
             if (!run->opts->dry_run) {
                 char *reason = ferry_asprintf("edited after sync (%s)", hash);
@@ -942,9 +935,9 @@ static int settle_document(ferry_run *run, const char *key, const json_t *record
     }
     if (rc == FERRY_OK) {
         const char *ref = str_member(created, "external_reference") ? str_member(created, "external_reference") : key;
-        json_t *idx = json_pack("{s:s?, s:s?, s:s?, s:s}", "id", str_member(created, "id"), "number",
-                                str_member(created, "number"), "type", str_member(created, "type"),
-                                "external_reference", ref);
+        json_t *idx =
+            json_pack("{s:s?, s:s?, s:s?, s:s}", "id", str_member(created, "id"), "number",
+                      str_member(created, "number"), "type", str_member(created, "type"), "external_reference", ref);
         index_record(run, ENT_DOCUMENT, idx, err);
         json_decref(idx);
     }
@@ -958,8 +951,8 @@ static int settle_document(ferry_run *run, const char *key, const json_t *record
 /* How many runs one record may stop with a transient error before it is dead-lettered (no poison pill). */
 #define MAX_TRANSIENT_STOPS 3
 
-static record_outcome stop_or_dead(ferry_run *run, const char *key, const char *stage, int rc,
-                                   const json_t *record, const json_t *payload, ferry_error *err)
+static record_outcome stop_or_dead(ferry_run *run, const char *key, const char *stage, int rc, const json_t *record,
+                                   const json_t *payload, ferry_error *err)
 {
     if (rc == FERRY_RETRY && !run->opts->dry_run && !(err->flags & FERRY_ERROR_MAYBE_APPLIED)) {
         ferry_idmap_entry e;
@@ -1152,8 +1145,8 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     run_event(run, "info", "synced", key, created, "sent as %s %s", str_member(doc, "type"),
               str_member(created, "number") ? str_member(created, "number") : str_member(created, "id"));
     if (run_setting_bool(run, "comment_back")) {
-        rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"),
-                           str_member(created, "number"), err);
+        rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"), str_member(created, "number"),
+                           err);
     }
     json_decref(created);
     json_decref(doc);

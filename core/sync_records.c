@@ -38,15 +38,13 @@ static json_t *update_payload(const ferry_run *run, const json_t *mapped)
     json_t *p = json_deep_copy(mapped);
     size_t i;
     json_t *f;
-    json_array_foreach(run_setting(run, "create_fields"), i, f)
-    {
+    json_array_foreach (run_setting(run, "create_fields"), i, f) {
         json_object_del(p, json_string_value(f));
     }
     const json_t *only = run_setting(run, "update_fields");
     if (json_is_array(only) && json_array_size(only) > 0) {
         json_t *kept = json_object();
-        json_array_foreach(only, i, f)
-        {
+        json_array_foreach (only, i, f) {
             json_t *v = json_object_get(p, json_string_value(f));
             if (v != NULL) {
                 json_object_set(kept, json_string_value(f), v);
@@ -197,8 +195,7 @@ static record_outcome records_process(ferry_run *run, const json_t *record, ferr
     record_outcome worst = OUTCOME_UNCHANGED;
     size_t i;
     json_t *m;
-    json_array_foreach(mapped, i, m)
-    {
+    json_array_foreach (mapped, i, m) {
         record_outcome o = write_one(run, key, record, m, hash, err);
         if (o == OUTCOME_STOP || o == OUTCOME_DEAD || (o == OUTCOME_SYNCED && worst == OUTCOME_UNCHANGED)) {
             worst = o;

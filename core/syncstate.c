@@ -87,8 +87,8 @@ int ferry_syncstate_reset(ferry_store *st, long long flow_id, int ids, ferry_err
 int ferry_syncstate_counts(ferry_store *st, long long flow_id, json_t **counts, ferry_error *err)
 {
     *counts = NULL;
-    sqlite3_stmt *s =
-        ferry_store_prepare(st, "SELECT state, count(*) FROM id_map WHERE flow_id=?1 GROUP BY state ORDER BY state", err);
+    sqlite3_stmt *s = ferry_store_prepare(
+        st, "SELECT state, count(*) FROM id_map WHERE flow_id=?1 GROUP BY state ORDER BY state", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
@@ -124,11 +124,12 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
 {
     memset(out, 0, sizeof(*out));
     *found = 0;
-    sqlite3_stmt *s = ferry_store_prepare(st,
-                                          "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
-                                          "attempts, run_id, source_id, pending FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
-                                          "source_key=?3",
-                                          err);
+    sqlite3_stmt *s =
+        ferry_store_prepare(st,
+                            "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
+                            "attempts, run_id, source_id, pending FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
+                            "source_key=?3",
+                            err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
@@ -218,12 +219,11 @@ int ferry_idmap_pending(ferry_store *st, long long flow_id, json_t **rows, ferry
     return FERRY_OK;
 }
 
-int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys,
-                              ferry_error *err)
+int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys, ferry_error *err)
 {
     *keys = NULL;
-    sqlite3_stmt *s = ferry_store_prepare(
-        st, "SELECT source_key FROM id_map WHERE flow_id=?1 AND state=?2 ORDER BY source_key", err);
+    sqlite3_stmt *s =
+        ferry_store_prepare(st, "SELECT source_key FROM id_map WHERE flow_id=?1 AND state=?2 ORDER BY source_key", err);
     if (s == NULL) {
         return FERRY_FATAL;
     }

@@ -65,8 +65,7 @@ int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, cons
 int ferry_idmap_pending(ferry_store *st, long long flow_id, json_t **rows, ferry_error *err);
 
 /* Source keys of the flow in `state` (e.g. "intent"), as a new JSON array of strings. */
-int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys,
-                              ferry_error *err);
+int ferry_idmap_keys_in_state(ferry_store *st, long long flow_id, const char *state, json_t **keys, ferry_error *err);
 
 /* Target index lookups: *target_id (new string) and *data (new reference) or both NULL. */
 int ferry_target_index_get(ferry_store *st, long long connection_id, const char *entity, const char *key_name,

@@ -48,7 +48,10 @@ typedef struct ferry_buf {
     size_t cap;
 } ferry_buf;
 
-#define FERRY_BUF_INIT {NULL, 0, 0}
+#define FERRY_BUF_INIT                                                                                                 \
+    {                                                                                                                  \
+        NULL, 0, 0                                                                                                     \
+    }
 
 int ferry_buf_append(ferry_buf *b, const void *data, size_t len);
 int ferry_buf_puts(ferry_buf *b, const char *s);

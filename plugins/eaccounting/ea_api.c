@@ -120,8 +120,8 @@ static json_t *answer_json(const ferry_http_response *resp)
 
 static int classify(ferry_conn *c, const ea_request *rq, const ferry_http_response *resp, ferry_error *err)
 {
-    ea_answer a = {resp->status, resp->json, resp->body, resp->retry_after_ms, rq->method, rq->what, rq->entity,
-                   c->ref_field};
+    ea_answer a = {resp->status, resp->json, resp->body, resp->retry_after_ms,
+                   rq->method,   rq->what,   rq->entity, c->ref_field};
     int rc = ea_error_from_answer(&a, err);
     if (resp->status == 401) {
         /* A brand-new token was refused too: only a new authorization helps. */
@@ -237,8 +237,8 @@ int ea_api_list_page(ferry_conn *c, const char *resource, const char *filter, co
         json_t *items = json_object_get(answer, "Data");
         json_t *m = json_object_get(answer, "Meta");
         if (!json_is_array(items) || !json_is_object(m)) {
-            rc = ferry_error_set(err, FERRY_RETRY, NULL,
-                                 "eaccounting: %s: the answer has no Data/Meta list envelope", what);
+            rc = ferry_error_set(err, FERRY_RETRY, NULL, "eaccounting: %s: the answer has no Data/Meta list envelope",
+                                 what);
         } else {
             *data = json_incref(items);
             meta->current_page = meta_int(m, "CurrentPage");

@@ -12,17 +12,17 @@
 #include "ea_str.h"
 
 /* Shown in 'connection_status' and in the error when the refresh token is no longer accepted. */
-#define REAUTH_MESSAGE                                                                                        \
-    "eAccounting no longer accepts ferry's authorization for this connection (the refresh token was "       \
-    "revoked or has expired - this happens when the eAccounting user changes the password or removes the "  \
-    "integration). Nothing was lost: this connection's runs are paused. Run 'ferry connection authorize' "  \
+#define REAUTH_MESSAGE                                                                                                 \
+    "eAccounting no longer accepts ferry's authorization for this connection (the refresh token was "                  \
+    "revoked or has expired - this happens when the eAccounting user changes the password or removes the "             \
+    "integration). Nothing was lost: this connection's runs are paused. Run 'ferry connection authorize' "             \
     "for it to connect again."
 
 /* How long a process waits for another one's refresh. */
 #define TOKEN_LOCK_TIMEOUT_MS 30000
 
-static const char *const token_secret_fields[] = {"code", "refresh_token", "access_token", "id_token",
-                                                  "client_secret", NULL};
+static const char *const token_secret_fields[] = {"code",     "refresh_token", "access_token",
+                                                  "id_token", "client_secret", NULL};
 
 /* ---- the token endpoint ---------------------------------------------------------- */
 
@@ -68,8 +68,8 @@ static int token_error(ferry_conn *c, const ferry_http_response *resp, int refre
     }
     if (code != NULL && strcmp(code, "invalid_grant") == 0) {
         c->host->connection_status(c->hc, "needs_reauth", REAUTH_MESSAGE);
-        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "eaccounting: %s: %s (identity server: invalid_grant%s%s)",
-                        what, REAUTH_MESSAGE, desc ? ", " : "", desc ? desc : "");
+        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "eaccounting: %s: %s (identity server: invalid_grant%s%s)", what,
+                        REAUTH_MESSAGE, desc ? ", " : "", desc ? desc : "");
         err->flags |= FERRY_ERROR_NEEDS_REAUTH;
         snprintf(err->code, sizeof(err->code), "invalid_grant");
         err->http_status = (int)resp->status;
@@ -81,11 +81,13 @@ static int token_error(ferry_conn *c, const ferry_http_response *resp, int refre
                         "(invalid_client). Check both settings against the Visma developer portal.",
                         what);
     } else if (resp->status >= 500 || resp->status == 429) {
-        ferry_error_set(err, FERRY_RETRY, NULL, "eaccounting: %s: the identity server answered HTTP %ld; trying again later",
-                        what, resp->status);
+        ferry_error_set(err, FERRY_RETRY, NULL,
+                        "eaccounting: %s: the identity server answered HTTP %ld; trying again later", what,
+                        resp->status);
     } else {
-        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "eaccounting: %s: the identity server refused it: %s%s%s (HTTP %ld)",
-                        what, code ? code : "no reason given", desc ? " - " : "", desc ? desc : "", resp->status);
+        ferry_error_set(err, FERRY_CONFIG_ERROR, NULL,
+                        "eaccounting: %s: the identity server refused it: %s%s%s (HTTP %ld)", what,
+                        code ? code : "no reason given", desc ? " - " : "", desc ? desc : "", resp->status);
     }
     err->http_status = (int)resp->status;
     snprintf(err->code, sizeof(err->code), "%s", code ? code : "token");
@@ -102,8 +104,8 @@ static int save_tokens(ferry_conn *c, const json_t *answer, const json_t *extra,
     const char *refresh = ea_json_str(answer, "refresh_token");
     json_t *expires_in = json_object_get(answer, "expires_in");
     if (access == NULL || access[0] == '\0') {
-        return ferry_error_set(err, FERRY_RETRY, NULL, "eaccounting: %s: the identity server's answer has no access_token",
-                               what);
+        return ferry_error_set(err, FERRY_RETRY, NULL,
+                               "eaccounting: %s: the identity server's answer has no access_token", what);
     }
     c->host->secret(c->hc, access);
     if (refresh != NULL) {
@@ -291,9 +293,9 @@ static int exchange_code(ferry_conn *c, const char *code, int source, ferry_erro
 {
     char *enc_code = ea_url_encode(code);
     char *enc_redirect = ea_url_encode(c->redirect_uri);
-    char *form = enc_code && enc_redirect ? ea_asprintf("grant_type=authorization_code&code=%s&redirect_uri=%s",
-                                                        enc_code, enc_redirect)
-                                          : NULL;
+    char *form = enc_code && enc_redirect
+                     ? ea_asprintf("grant_type=authorization_code&code=%s&redirect_uri=%s", enc_code, enc_redirect)
+                     : NULL;
     free(enc_code);
     free(enc_redirect);
     if (form == NULL) {

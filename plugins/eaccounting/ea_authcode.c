@@ -15,16 +15,16 @@
 #include "ea_conn.h"
 #include "ea_str.h"
 
-#define PAGE_OK                                                                                               \
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                    \
+#define PAGE_OK                                                                                                        \
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                             \
     "<h1>ferry is connected to eAccounting</h1><p>You can close this window.</p></body></html>"
-#define PAGE_FAILED                                                                                           \
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                    \
-    "<h1>ferry could not connect to eAccounting</h1><p>See the terminal for details. You can close this "     \
+#define PAGE_FAILED                                                                                                    \
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                             \
+    "<h1>ferry could not connect to eAccounting</h1><p>See the terminal for details. You can close this "              \
     "window.</p></body></html>"
-#define PAGE_STALE                                                                                            \
-    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                    \
-    "<h1>This answer belongs to another authorization</h1><p>Use the address ferry printed last.</p>"         \
+#define PAGE_STALE                                                                                                     \
+    "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                             \
+    "<h1>This answer belongs to another authorization</h1><p>Use the address ferry printed last.</p>"                  \
     "</body></html>"
 
 /* ---- parsing what comes back ------------------------------------------------------------ */
@@ -54,11 +54,10 @@ int ea_authcode_parse(const char *text, char **code, char **state, ferry_error *
     char *error = ea_query_param(text, "error");
     if (error != NULL) {
         char *desc = ea_query_param(text, "error_description");
-        ferry_error_set(err, FERRY_CONFIG_ERROR, "auth_code",
-                        "eaccounting: the authorization was not given (%s%s%s)%s", error, desc ? ": " : "",
-                        desc ? desc : "",
+        ferry_error_set(err, FERRY_CONFIG_ERROR, "auth_code", "eaccounting: the authorization was not given (%s%s%s)%s",
+                        error, desc ? ": " : "", desc ? desc : "",
                         strcmp(error, "access_denied") == 0 ? ". The user declined; run authorize again to retry."
-                                                             : "");
+                                                            : "");
         free(error);
         free(desc);
         return FERRY_CONFIG_ERROR;
@@ -318,8 +317,8 @@ static int wait_for_code(waiter *w, int *fds, int nfds, int watch_stdin, ferry_e
 }
 
 /* Listen on the loopback redirect URI; FERRY_RETRY when the port cannot be bound. */
-static int obtain_by_listening(ferry_conn *c, const char *state, const redirect_target *t, int watch_stdin,
-                               char **code, ferry_error *err)
+static int obtain_by_listening(ferry_conn *c, const char *state, const redirect_target *t, int watch_stdin, char **code,
+                               ferry_error *err)
 {
     int fds[2], nfds = 0;
     int fd4 = listen_on(AF_INET, t->port);

@@ -82,8 +82,8 @@ static int int_setting(const ferry_conn *c, const char *name, long lo, long hi, 
     errno = 0;
     long n = v != NULL ? strtol(v, &end, 10) : 0;
     if (v == NULL || end == v || *end != '\0' || errno != 0 || n < lo || n > hi) {
-        return ferry_error_set(err, FERRY_CONFIG_ERROR, name, "eaccounting: setting %s must be a number from %ld to %ld",
-                               name, lo, hi);
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, name,
+                               "eaccounting: setting %s must be a number from %ld to %ld", name, lo, hi);
     }
     *out = (int)n;
     return FERRY_OK;
@@ -113,7 +113,8 @@ static int copy_settings(ferry_conn *c, ferry_error *err)
                                "developer application)");
     }
     if (ea_str_blank(c->client_secret)) {
-        return ferry_error_set(err, FERRY_CONFIG_ERROR, "client_secret", "eaccounting: setting client_secret is missing");
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, "client_secret",
+                               "eaccounting: setting client_secret is missing");
     }
     c->host->secret(c->hc, c->client_secret);
     int hours = 24;
@@ -176,9 +177,10 @@ void ea_conn_destroy(ferry_conn *c)
     if (c == NULL) {
         return;
     }
-    char **strings[] = {&c->api_base, &c->identity_base, &c->client_id, &c->client_secret, &c->redirect_uri,
-                        &c->scopes, &c->authorize_mode, &c->document_type, &c->ref_field, &c->default_unit,
-                        &c->default_vat_rate, &c->uses_moss, &c->access_token, &c->refresh_token};
+    char **strings[] = {&c->api_base,     &c->identity_base, &c->client_id,        &c->client_secret,
+                        &c->redirect_uri, &c->scopes,        &c->authorize_mode,   &c->document_type,
+                        &c->ref_field,    &c->default_unit,  &c->default_vat_rate, &c->uses_moss,
+                        &c->access_token, &c->refresh_token};
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         free(*strings[i]);
     }

@@ -38,11 +38,7 @@ const char *ea_doc_resource(int type)
 
 /* ---- rows ------------------------------------------------------------------------------------- */
 
-enum price_conversion {
-    PRICES_AS_GIVEN = 0,
-    PRICES_GROSS_TO_NET = 1,
-    PRICES_NET_TO_GROSS = 2
-};
+enum price_conversion { PRICES_AS_GIVEN = 0, PRICES_GROSS_TO_NET = 1, PRICES_NET_TO_GROSS = 2 };
 
 typedef struct row_rules {
     int type;
@@ -231,8 +227,7 @@ static int map_rows(json_t *n, const json_t *rec, const row_rules *rules, ferry_
     json_t *out = json_array();
     size_t i;
     json_t *row;
-    json_array_foreach(rows, i, row)
-    {
+    json_array_foreach (rows, i, row) {
         json_t *r = NULL;
         int rc = map_row(row, i, rules, &r, err);
         if (rc != FERRY_OK) {
@@ -261,7 +256,8 @@ static int put_date(json_t *n, const char *native_field, const json_t *rec, cons
         return FERRY_OK;
     }
     if (ea_map_date(v, day, sizeof(day)) == NULL) {
-        return ferry_error_set(err, FERRY_RECORD_ERROR, field, "eaccounting: %s '%s' is not a date (YYYY-MM-DD)", field, v);
+        return ferry_error_set(err, FERRY_RECORD_ERROR, field, "eaccounting: %s '%s' is not a date (YYYY-MM-DD)", field,
+                               v);
     }
     json_object_set_new(n, native_field, json_string(day));
     return FERRY_OK;
@@ -336,7 +332,8 @@ static int put_kind_specific(ferry_conn *c, json_t *n, const json_t *rec, int ty
         ea_dec rate;
         int has = get_decimal(rec, "currency_rate", &rate);
         if (has < 0) {
-            return ferry_error_set(err, FERRY_RECORD_ERROR, "currency_rate", "eaccounting: currency_rate is not a number");
+            return ferry_error_set(err, FERRY_RECORD_ERROR, "currency_rate",
+                                   "eaccounting: currency_rate is not a number");
         }
         if (has) {
             json_object_set_new(n, "CurrencyRate", ea_dec_json_number(rate, 4));
@@ -377,8 +374,7 @@ static int map_header(ferry_conn *c, json_t *n, const json_t *rec, int type, fer
     return rc;
 }
 
-int ea_docmap_to_native(ferry_conn *c, const json_t *rec, int type, int includes_vat, json_t **native,
-                        ferry_error *err)
+int ea_docmap_to_native(ferry_conn *c, const json_t *rec, int type, int includes_vat, json_t **native, ferry_error *err)
 {
     *native = NULL;
     int rc = ea_refdata_require(c, err);
@@ -434,8 +430,7 @@ static doc_totals invoice_totals(const json_t *native, const char *company_cur)
         ea_dec net = 0;
         size_t i;
         json_t *s;
-        json_array_foreach(spec, i, s)
-        {
+        json_array_foreach (spec, i, s) {
             ea_dec a;
             if (native_dec(s, "AmountInvoiceCurrency", &a) == 0) {
                 net += a;
@@ -489,8 +484,7 @@ static json_t *rows_from_native(const json_t *native)
     json_t *rows = json_array();
     size_t i;
     json_t *nr;
-    json_array_foreach(json_object_get(native, "Rows"), i, nr)
-    {
+    json_array_foreach (json_object_get(native, "Rows"), i, nr) {
         json_t *r = json_object();
         int text = json_is_true(json_object_get(nr, "IsTextRow")) || ea_json_str(nr, "ArticleId") == NULL;
         json_object_set_new(r, "is_text_row", json_boolean(text));
@@ -526,8 +520,9 @@ json_t *ea_docmap_from_native(const ferry_conn *c, int type, const json_t *nativ
     json_object_set_new(r, "type", json_string(ea_doc_type_name(type)));
     const char *ref = ea_json_str(native, c->ref_field);
     json_object_set_new(r, "external_reference", ref ? json_string(ref) : json_null());
-    ea_json_set_str(r, "date", ea_map_date(ea_json_str(native, type == EA_DOC_ORDER ? "OrderDate" : "InvoiceDate"),
-                                           day, sizeof(day)));
+    ea_json_set_str(
+        r, "date",
+        ea_map_date(ea_json_str(native, type == EA_DOC_ORDER ? "OrderDate" : "InvoiceDate"), day, sizeof(day)));
     doc_totals t = totals_of(c, type, native);
     json_object_set_new(r, "total", ea_dec_json_string(t.total, 2));
     json_object_set_new(r, "vat", ea_dec_json_string(t.vat, 2));

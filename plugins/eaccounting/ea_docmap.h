@@ -21,11 +21,7 @@
 
 #include <ferry/plugin.h>
 
-enum ea_doc_type {
-    EA_DOC_ORDER = 0,
-    EA_DOC_DRAFT = 1,
-    EA_DOC_INVOICE = 2
-};
+enum ea_doc_type { EA_DOC_ORDER = 0, EA_DOC_DRAFT = 1, EA_DOC_INVOICE = 2 };
 
 #define EA_DOC_TYPES 3
 

@@ -15,13 +15,35 @@
 #include "ea_refdata.h"
 #include "ea_str.h"
 
-static const char *const doc_read_only[] = {
-    "Id", "CreatedUtc", "ModifiedUtc", "Number", "CustomerNumber", "CustomerName", "CustomerIsPrivatePerson",
-    "IncludesVat", "DeliveryTermId", "DeliveryMethodId", "SalesDocumentAttachments", "MessageThreads", "Notes",
-    "MaxAllowedTaxReductionAmount", "RotReducedInvoicingPercent", "IsNotDelivered", "CreatedFromQuoteId",
-    "BackgroundId", "InvoiceCustomerName", "InvoicePostalCode", "InvoiceCity", "InvoiceCountryCode",
-    "InvoiceCurrencyCode", "TotalAmount", "TotalVatAmount", "TotalRoundings", "TotalAmountBaseCurrency",
-    "TotalVatAmountBaseCurrency", NULL};
+static const char *const doc_read_only[] = {"Id",
+                                            "CreatedUtc",
+                                            "ModifiedUtc",
+                                            "Number",
+                                            "CustomerNumber",
+                                            "CustomerName",
+                                            "CustomerIsPrivatePerson",
+                                            "IncludesVat",
+                                            "DeliveryTermId",
+                                            "DeliveryMethodId",
+                                            "SalesDocumentAttachments",
+                                            "MessageThreads",
+                                            "Notes",
+                                            "MaxAllowedTaxReductionAmount",
+                                            "RotReducedInvoicingPercent",
+                                            "IsNotDelivered",
+                                            "CreatedFromQuoteId",
+                                            "BackgroundId",
+                                            "InvoiceCustomerName",
+                                            "InvoicePostalCode",
+                                            "InvoiceCity",
+                                            "InvoiceCountryCode",
+                                            "InvoiceCurrencyCode",
+                                            "TotalAmount",
+                                            "TotalVatAmount",
+                                            "TotalRoundings",
+                                            "TotalAmountBaseCurrency",
+                                            "TotalVatAmountBaseCurrency",
+                                            NULL};
 
 static const ea_read_source sources[EA_DOC_TYPES] = {
     {"orders", "ModifiedUtc", 0, NULL},
@@ -86,8 +108,7 @@ static int resolve_articles(ferry_conn *c, json_t *rec, ferry_error *err)
     size_t i;
     json_t *row;
     int rc = FERRY_OK;
-    json_array_foreach(json_object_get(rec, "rows"), i, row)
-    {
+    json_array_foreach (json_object_get(rec, "rows"), i, row) {
         const char *number = ea_json_str(row, "article_number");
         if (!ea_str_blank(ea_json_str(row, "article_id")) || ea_str_blank(number)) {
             continue;
@@ -226,7 +247,8 @@ static const char *revenue_account_field(const char *handling, int vat_free, int
         return "ForeignSalesVatExemptWithinEuAccountNumber";
     }
     if (strcmp(handling, "eu_oss") == 0) {
-        return company_uses_oss ? "ForeignSalesSubjectToMossAccountNumber" : "ForeignSalesSubjectToVatWithinEuAccountNumber";
+        return company_uses_oss ? "ForeignSalesSubjectToMossAccountNumber"
+                                : "ForeignSalesSubjectToVatWithinEuAccountNumber";
     }
     if (strcmp(handling, "export") == 0) {
         return "ForeignSalesVatExemptOutsideEuAccountNumber";
@@ -248,8 +270,9 @@ static int article_coding(ferry_conn *c, const char *article_id, const json_t **
         if (rc != FERRY_OK) {
             return rc;
         }
-        json_object_set_new(c->article_codings, article_id,
-                            json_string(article && ea_json_str(article, "coding") ? ea_json_str(article, "coding") : ""));
+        json_object_set_new(
+            c->article_codings, article_id,
+            json_string(article && ea_json_str(article, "coding") ? ea_json_str(article, "coding") : ""));
         json_decref(article);
         name = ea_json_str(c->article_codings, article_id);
     }
@@ -283,8 +306,7 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
     int uses_oss = json_is_true(json_object_get(ea_refdata_company(c), "UsesMoss"));
     size_t i;
     json_t *row;
-    json_array_foreach(json_object_get(rec, "rows"), i, row)
-    {
+    json_array_foreach (json_object_get(rec, "rows"), i, row) {
         const char *kind = ea_json_str(row, "kind");
         const char *article_id = ea_json_str(row, "article_id");
         if (ea_str_blank(article_id) || (kind != NULL && strcmp(kind, "rounding") == 0)) {
@@ -309,9 +331,9 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
         if (field == NULL) {
             char f[64];
             snprintf(f, sizeof(f), "vat_handling");
-            return ferry_error_set(err, FERRY_RECORD_ERROR, f,
-                                   "eaccounting: unknown VAT handling '%s' (domestic, eu_reverse_charge, eu_oss, export)",
-                                   handling);
+            return ferry_error_set(
+                err, FERRY_RECORD_ERROR, f,
+                "eaccounting: unknown VAT handling '%s' (domestic, eu_reverse_charge, eu_oss, export)", handling);
         }
         json_t *acct = json_object_get(coding, field);
         char have[32] = "";
@@ -344,7 +366,8 @@ static int prepare(ferry_conn *c, const json_t *rec, int *type, json_t **native,
     }
     json_t *copy = json_deep_copy(rec);
     int includes = -1;
-    int rc = copy ? resolve_customer(c, copy, err) : ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
+    int rc =
+        copy ? resolve_customer(c, copy, err) : ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
     if (rc == FERRY_OK) {
         rc = resolve_articles(c, copy, err);
     }
@@ -506,8 +529,9 @@ int ea_docs_update(ferry_conn *c, const char *id, const json_t *rec, json_t **up
     json_t *native = NULL, *existing = NULL, *answer = NULL;
     int rc = prepare(c, rec, &type, &native, err);
     if (rc == FERRY_OK && type == EA_DOC_INVOICE) {
-        rc = ferry_error_set(err, FERRY_RECORD_ERROR, "type",
-                             "eaccounting: a booked customer invoice cannot be changed; credit it in eAccounting instead");
+        rc = ferry_error_set(
+            err, FERRY_RECORD_ERROR, "type",
+            "eaccounting: a booked customer invoice cannot be changed; credit it in eAccounting instead");
     }
     if (rc == FERRY_OK && !ea_is_guid(id)) {
         rc = ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: '%s' is not a document id", id ? id : "");
@@ -564,17 +588,18 @@ int ea_docs_convert(ferry_conn *c, const char *action, const json_t *args, json_
     *result = NULL;
     const char *id = ea_json_str(args, "id");
     if (!ea_is_guid(id)) {
-        return ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: %s needs --arg id=<document id (GUID)>", action);
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: %s needs --arg id=<document id (GUID)>",
+                               action);
     }
     int draft = strcmp(action, "convert-draft") == 0;
     const char *keep = ea_json_str(args, "keep_original_date");
     char path[160];
     snprintf(path, sizeof(path), "/%s/%s/convert", draft ? "customerinvoicedrafts" : "orders", id);
     const char *query = draft ? (keep != NULL && strcmp(keep, "true") == 0 ? "keepOriginalDraftDate=true"
-                                                                          : "keepOriginalDraftDate=false")
+                                                                           : "keepOriginalDraftDate=false")
                               : NULL;
     json_t *body = draft ? draft_expectation(args) : NULL;
-    ea_request rq = {"POST", path, query, body, draft ? "convert draft to invoice" : "convert order to invoice",
+    ea_request rq = {"POST",     path, query, body, draft ? "convert draft to invoice" : "convert order to invoice",
                      "document", 0};
     json_t *answer = NULL;
     int rc = ea_api_call(c, &rq, &answer, NULL, err);

@@ -85,7 +85,8 @@ static const code_info codes[] = {
     {4039, "NoDomesticAmountAllowedOnDomesticInvoices", FERRY_RECORD_ERROR, NULL},
     {4100, "ExternalServiceValidation", FERRY_RECORD_ERROR, NULL},
     {5000, "InternalServerError", FERRY_RETRY, "eAccounting had an internal error; ferry tries again later."},
-    {5001, "CantReachSystemDependendency", FERRY_RETRY, "eAccounting is temporarily unavailable; ferry tries again later."},
+    {5001, "CantReachSystemDependendency", FERRY_RETRY,
+     "eAccounting is temporarily unavailable; ferry tries again later."},
     {5002, "OperationCanceled", FERRY_RETRY, "eAccounting cancelled the operation; ferry tries again later."},
     {5003, "StockToNonStockNoZeroBalance", FERRY_RECORD_ERROR,
      "A stock article with a stock balance cannot become a non-stock article."},
@@ -160,10 +161,11 @@ static const field_map customer_fields[] = {
 };
 
 static const field_map article_fields[] = {
-    {"Number", "number"},         {"Name", "name"},       {"NetPrice", "net_price"},
-    {"GrossPrice", "gross_price"}, {"UnitId", "unit"},     {"CodingId", "vat_rate"},
-    {"Barcodes", "ean"},          {"StockBalance", "stock.qty"}, {"IsActive", "active"},
-    {NULL, NULL},
+    {"Number", "number"},      {"Name", "name"},
+    {"NetPrice", "net_price"}, {"GrossPrice", "gross_price"},
+    {"UnitId", "unit"},        {"CodingId", "vat_rate"},
+    {"Barcodes", "ean"},       {"StockBalance", "stock.qty"},
+    {"IsActive", "active"},    {NULL, NULL},
 };
 
 static const field_map document_fields[] = {
@@ -191,10 +193,13 @@ static const field_map document_fields[] = {
 };
 
 static const field_map row_fields[] = {
-    {"ArticleId", "article_id"},   {"ArticleNumber", "article_number"},
-    {"Quantity", "quantity"},      {"UnitPrice", "unit_price"},
+    {"ArticleId", "article_id"},
+    {"ArticleNumber", "article_number"},
+    {"Quantity", "quantity"},
+    {"UnitPrice", "unit_price"},
     {"DiscountPercentage", "discount_percentage"},
-    {"Text", "text"},              {"IsTextRow", "is_text_row"},
+    {"Text", "text"},
+    {"IsTextRow", "is_text_row"},
     {NULL, NULL},
 };
 
@@ -309,8 +314,7 @@ static const char *first_field(const json_t *body)
     json_t *errors = json_is_object(body) ? json_object_get(body, "Errors") : NULL;
     size_t i;
     json_t *e;
-    json_array_foreach(errors, i, e)
-    {
+    json_array_foreach (errors, i, e) {
         const char *f = ea_json_str(e, "Field");
         if (f != NULL && f[0] != '\0') {
             return f;
@@ -325,8 +329,7 @@ static void append_field_errors(ea_buf *m, const ea_answer *a)
     size_t i;
     json_t *e;
     int shown = 0;
-    json_array_foreach(errors, i, e)
-    {
+    json_array_foreach (errors, i, e) {
         const char *field = ea_json_str(e, "Field");
         const char *msg = ea_json_str(e, "Message");
         if (shown == 5) {
@@ -444,7 +447,7 @@ static void fill_details(ferry_error *err, const ea_answer *a, int status, int c
     if (status == FERRY_RETRY) {
         int rate_limited = a->status == 429 || code == 4010;
         const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
-        err->retry_after_ms = rate_limited ? ea_error_retry_delay_ms(a->retry_after_ms, dev)
+        err->retry_after_ms = rate_limited            ? ea_error_retry_delay_ms(a->retry_after_ms, dev)
                               : a->retry_after_ms > 0 ? a->retry_after_ms
                                                       : 0;
     }

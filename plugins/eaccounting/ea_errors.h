@@ -25,14 +25,14 @@
 
 /* An HTTP answer as the classifier sees it. */
 typedef struct ea_answer {
-    long status;               /* HTTP status */
-    const json_t *json;        /* parsed body, or NULL */
-    const char *body;          /* raw body, may be NULL */
-    long long retry_after_ms;  /* Retry-After header in ms, -1 when absent */
-    const char *method;        /* "GET", "POST", ... */
-    const char *what;          /* what was being done, e.g. "create customer" */
-    const char *entity;        /* "customer", "article", "document" or NULL (field mapping) */
-    const char *ref_field;     /* native field holding the external reference (documents) */
+    long status;              /* HTTP status */
+    const json_t *json;       /* parsed body, or NULL */
+    const char *body;         /* raw body, may be NULL */
+    long long retry_after_ms; /* Retry-After header in ms, -1 when absent */
+    const char *method;       /* "GET", "POST", ... */
+    const char *what;         /* what was being done, e.g. "create customer" */
+    const char *entity;       /* "customer", "article", "document" or NULL (field mapping) */
+    const char *ref_field;    /* native field holding the external reference (documents) */
 } ea_answer;
 
 /*

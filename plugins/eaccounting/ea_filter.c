@@ -139,8 +139,7 @@ static int value_fits(int type, const char *value)
 
 static const char *type_name(int type)
 {
-    static const char *const names[] = {"text", "id (GUID)", "date or date-time (ISO 8601)", "number",
-                                        "true or false"};
+    static const char *const names[] = {"text", "id (GUID)", "date or date-time (ISO 8601)", "number", "true or false"};
     return type >= 0 && type <= EA_FIELD_BOOL ? names[type] : "value";
 }
 

@@ -21,8 +21,10 @@ int ea_map_merge_target_fields(json_t *native, const json_t *rec, const char *pa
         return FERRY_OK;
     }
     if (!json_is_object(tf)) {
-        return ferry_error_set(err, FERRY_RECORD_ERROR, path, "eaccounting: %s must be an object of eAccounting "
-                                                              "field names and values", path);
+        return ferry_error_set(err, FERRY_RECORD_ERROR, path,
+                               "eaccounting: %s must be an object of eAccounting "
+                               "field names and values",
+                               path);
     }
     json_object_update(native, tf);
     return FERRY_OK;
@@ -212,7 +214,8 @@ static void put_contact_person(json_t *native, const json_t *rec, int is_company
         ea_json_set_str(native, "ContactPersonPhone", ea_json_str(cp, "phone"));
     } else if (is_company && !ea_str_blank(ea_json_str(rec, "name"))) {
         /* a company whose person is in first/last name: that person is the contact */
-        set_owned(native, "ContactPersonName", full_name(ea_json_str(rec, "first_name"), ea_json_str(rec, "last_name")));
+        set_owned(native, "ContactPersonName",
+                  full_name(ea_json_str(rec, "first_name"), ea_json_str(rec, "last_name")));
     }
 }
 
@@ -506,8 +509,7 @@ static void put_barcodes(json_t *n, const json_t *rec, const json_t *existing)
     json_array_append_new(codes, json_pack("{s:s, s:i}", "Barcode", ean, "BarcodeType", 0));
     size_t i;
     json_t *b;
-    json_array_foreach(json_object_get(existing, "Barcodes"), i, b)
-    {
+    json_array_foreach (json_object_get(existing, "Barcodes"), i, b) {
         const char *code = ea_json_str(b, "Barcode");
         if (code != NULL && strcmp(code, ean) != 0) {
             json_array_append(codes, b);
@@ -520,8 +522,7 @@ static int stock_module_active(const ferry_conn *c)
 {
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(ea_refdata_company(c), "ActivatedModules"), i, m)
-    {
+    json_array_foreach (json_object_get(ea_refdata_company(c), "ActivatedModules"), i, m) {
         if (json_is_string(m) && ea_str_ieq(json_string_value(m), "Stock")) {
             return 1;
         }
@@ -610,7 +611,8 @@ int ea_map_article_to_native(ferry_conn *c, const json_t *rec, const json_t *exi
         rc = pick_coding(c, rec, existing, &coding, err);
     }
     if (rc == FERRY_OK && ea_refdata_coding_rate(coding, &rate) != 0) {
-        rc = ferry_error_set(err, FERRY_CONFIG_ERROR, "vat_rate", "eaccounting: the article account coding '%s' has no VAT rate",
+        rc = ferry_error_set(err, FERRY_CONFIG_ERROR, "vat_rate",
+                             "eaccounting: the article account coding '%s' has no VAT rate",
                              ea_json_str(coding, "Name") ? ea_json_str(coding, "Name") : "?");
     }
     if (rc == FERRY_OK) {
@@ -660,15 +662,17 @@ json_t *ea_map_article_from_native(const ferry_conn *c, const json_t *native)
     if (active >= 0) {
         json_object_set_new(r, "active", json_boolean(active));
     }
-    json_object_set_new(r, "type", json_string(json_is_true(json_object_get(native, "IsServiceArticle")) ? "virtual" : "simple"));
+    json_object_set_new(r, "type",
+                        json_string(json_is_true(json_object_get(native, "IsServiceArticle")) ? "virtual" : "simple"));
     set_decimal(r, "net_price", native, "NetPrice", 2);
     set_decimal(r, "gross_price", native, "GrossPrice", 2);
     set_decimal(r, "price", native, "NetPrice", 2);
-    const json_t *coding = ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS,
-                                           ea_json_str(native, "CodingId"));
+    const json_t *coding =
+        ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS, ea_json_str(native, "CodingId"));
     ea_dec rate;
     if (coding != NULL && ea_refdata_coding_rate(coding, &rate) == 0) {
-        json_object_set_new(r, "vat_rate", json_string(ea_dec_format(rate * 100, ea_dec_decimals(rate * 100), pct, sizeof(pct))));
+        json_object_set_new(r, "vat_rate",
+                            json_string(ea_dec_format(rate * 100, ea_dec_decimals(rate * 100), pct, sizeof(pct))));
     }
     ea_json_set_str(r, "coding", ea_json_str(native, "CodingName"));
     ea_json_set_str(r, "unit", ea_json_str(native, "UnitAbbreviation"));

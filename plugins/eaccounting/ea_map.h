@@ -18,10 +18,7 @@
 
 #include <ferry/plugin.h>
 
-enum ea_map_mode {
-    EA_MAP_CREATE = 0,
-    EA_MAP_UPDATE = 1
-};
+enum ea_map_mode { EA_MAP_CREATE = 0, EA_MAP_UPDATE = 1 };
 
 /* CustomerApi body for a canonical customer (*native is new). */
 int ea_map_customer_to_native(ferry_conn *c, const json_t *rec, int mode, json_t **native, ferry_error *err);

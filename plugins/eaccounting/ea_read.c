@@ -23,8 +23,7 @@ static int id_in(const json_t *ids, const char *id)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(ids, i, v)
-    {
+    json_array_foreach (ids, i, v) {
         if (id != NULL && json_is_string(v) && ea_str_ieq(json_string_value(v), id)) {
             return 1;
         }
@@ -44,8 +43,7 @@ void ea_read_advance(const json_t *data, const char *changed, const char *since,
     long long last_ms = since_ms;
     size_t i;
     json_t *item;
-    json_array_foreach(data, i, item)
-    {
+    json_array_foreach (data, i, item) {
         long long ms = changed_ms(item, changed);
         if (since != NULL && ms == since_ms && id_in(seen, ea_json_str(item, "Id"))) {
             continue; /* handed out by the previous page */
@@ -61,8 +59,7 @@ void ea_read_advance(const json_t *data, const char *changed, const char *since,
     if (last != NULL && last_ms == since_ms) {
         json_array_extend(next_seen, (json_t *)seen);
     }
-    json_array_foreach(data, i, item)
-    {
+    json_array_foreach (data, i, item) {
         const char *id = ea_json_str(item, "Id");
         if (last != NULL && changed_ms(item, changed) == last_ms && id != NULL && !id_in(next_seen, id)) {
             json_array_append_new(next_seen, json_string(id));
@@ -91,7 +88,8 @@ static int since_query(const ea_read_source *src, const char *since, ea_buf *fil
     if (src->since_param) {
         long long ms;
         if (ea_time_parse(since, &ms) != 0) {
-            return ferry_error_set(err, FERRY_CONFIG_ERROR, "since", "eaccounting: cursor time '%s' is not ISO 8601", since);
+            return ferry_error_set(err, FERRY_CONFIG_ERROR, "since", "eaccounting: cursor time '%s' is not ISO 8601",
+                                   since);
         }
         char *enc = ea_url_encode(since);
         *extra = enc ? ea_asprintf("modifiedSinceUtc=%s", enc) : NULL;

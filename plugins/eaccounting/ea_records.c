@@ -14,21 +14,41 @@
 
 /* One entity's endpoints and keys. */
 typedef struct entity_info {
-    const char *canonical; /* "customer" / "article" */
-    const char *resource;  /* "customers" / "articles" */
+    const char *canonical;        /* "customer" / "article" */
+    const char *resource;         /* "customers" / "articles" */
     const char *const *read_only; /* members not to send back on PUT */
     const char *const (*keys)[2]; /* canonical key -> native filter field */
     ea_read_source source;
 } entity_info;
 
-static const char *const customer_read_only[] = {
-    "Id", "PayToAccountId", "LastInvoiceDate", "ChangedUtc", "MessageThreads", "Notes",
-    "IsFutureInvoiceDateAllowed", "UnpaidInvoicesAmount", "TermsOfPayment", NULL};
-static const char *const article_read_only[] = {
-    "Id", "CodingName", "UnitName", "UnitAbbreviation", "StockBalanceManuallyChangedUtc", "StockBalanceReserved",
-    "StockBalanceAvailable", "CreatedUtc", "ChangedUtc", "PurchasePriceManuallyChangedUtc", "MessageThreads",
-    "Notes", "ShowStockInformation", "IsServiceArticle", "FreightCostsManuallyChangedUtc", "StockValue",
-    "NetPriceWithDiscount", NULL};
+static const char *const customer_read_only[] = {"Id",
+                                                 "PayToAccountId",
+                                                 "LastInvoiceDate",
+                                                 "ChangedUtc",
+                                                 "MessageThreads",
+                                                 "Notes",
+                                                 "IsFutureInvoiceDateAllowed",
+                                                 "UnpaidInvoicesAmount",
+                                                 "TermsOfPayment",
+                                                 NULL};
+static const char *const article_read_only[] = {"Id",
+                                                "CodingName",
+                                                "UnitName",
+                                                "UnitAbbreviation",
+                                                "StockBalanceManuallyChangedUtc",
+                                                "StockBalanceReserved",
+                                                "StockBalanceAvailable",
+                                                "CreatedUtc",
+                                                "ChangedUtc",
+                                                "PurchasePriceManuallyChangedUtc",
+                                                "MessageThreads",
+                                                "Notes",
+                                                "ShowStockInformation",
+                                                "IsServiceArticle",
+                                                "FreightCostsManuallyChangedUtc",
+                                                "StockValue",
+                                                "NetPriceWithDiscount",
+                                                NULL};
 
 static const char *const customer_keys[][2] = {{"customer_number", "CustomerNumber"},
                                                {"email", "EmailAddress"},
@@ -196,7 +216,8 @@ static int find_by_filter(ferry_conn *c, const entity_info *e, const char *field
     json_t *first = json_array_get(data, 0);
     if (json_array_size(data) > 1) {
         c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: %ld %ss have %s '%s'; using the first (%s)",
-                     meta.total_results, e->canonical, field, value, ea_json_str(first, "Id") ? ea_json_str(first, "Id") : "?");
+                     meta.total_results, e->canonical, field, value,
+                     ea_json_str(first, "Id") ? ea_json_str(first, "Id") : "?");
     }
     if (first != NULL) {
         *found = ea_records_from_native(c, e->canonical, first);
@@ -230,7 +251,8 @@ int ea_records_find(ferry_conn *c, const char *entity, const char *key, const ch
         field = ea_records_is_article(entity) ? "Number" : strchr(value, '@') ? "EmailAddress" : "CustomerNumber";
     }
     if (field == NULL) {
-        return ferry_error_set(err, FERRY_CONFIG_ERROR, key, "eaccounting: cannot find a %s by '%s'", e->canonical, key);
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, key, "eaccounting: cannot find a %s by '%s'", e->canonical,
+                               key);
     }
     if (value[0] == '\0') {
         return FERRY_OK; /* an empty key matches nothing worth returning */

@@ -15,9 +15,9 @@
 
 typedef struct ref_kind {
     const char *kind;
-    const char *label;         /* for messages */
-    const char *const *keys;   /* members a value may match */
-    int needs_accounting;      /* ea:accounting scope */
+    const char *label;       /* for messages */
+    const char *const *keys; /* members a value may match */
+    int needs_accounting;    /* ea:accounting scope */
 } ref_kind;
 
 static const char *const keys_terms[] = {"Id", "Name", "NameEnglish", NULL};
@@ -98,8 +98,8 @@ static int fetch_kind(ferry_conn *c, const ref_kind *k, json_t *cache, ferry_err
     json_t *items = NULL;
     int rc = ea_api_list_all(c, k->kind, NULL, &items, err);
     if (rc == FERRY_CONFIG_ERROR && k->needs_accounting && strcmp(err->code, "4006") == 0) {
-        c->host->log(c->hc, FERRY_LOG_WARN,
-                     "eaccounting: cannot read %s without the ea:accounting scope; caching none", k->kind);
+        c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: cannot read %s without the ea:accounting scope; caching none",
+                     k->kind);
         json_object_set_new(cache, k->kind, json_array());
         json_t *notes = json_object_get(cache, "notes");
         json_object_set_new(notes, k->kind, json_string("missing scope ea:accounting"));
@@ -146,7 +146,8 @@ int ea_refdata_refresh(ferry_conn *c, json_t **summary, ferry_error *err)
     if (summary != NULL) {
         *summary = json_pack("{s:s}", "fetched_at", when);
         for (const ref_kind *k = kinds; k->kind != NULL; k++) {
-            json_object_set_new(*summary, k->kind, json_integer((json_int_t)json_array_size(json_object_get(cache, k->kind))));
+            json_object_set_new(*summary, k->kind,
+                                json_integer((json_int_t)json_array_size(json_object_get(cache, k->kind))));
         }
         json_object_set(*summary, "notes", json_object_get(cache, "notes"));
     }
@@ -184,11 +185,11 @@ static const json_t *terms_by_days(const json_t *list, long days)
     const json_t *any = NULL;
     size_t i;
     json_t *t;
-    json_array_foreach(list, i, t)
-    {
+    json_array_foreach (list, i, t) {
         json_t *n = json_object_get(t, "NumberOfDays");
         json_t *type = json_object_get(t, "TermsOfPaymentTypeId");
-        if (!json_is_integer(n) || json_integer_value(n) != days || json_is_false(json_object_get(t, "AvailableForSales"))) {
+        if (!json_is_integer(n) || json_integer_value(n) != days ||
+            json_is_false(json_object_get(t, "AvailableForSales"))) {
             continue;
         }
         if (json_is_integer(type) && json_integer_value(type) == 0) {
@@ -223,8 +224,7 @@ const json_t *ea_refdata_find(const json_t *list, const char *kind, const char *
     for (const char *const *key = k->keys; *key != NULL; key++) {
         size_t i;
         json_t *item;
-        json_array_foreach(list, i, item)
-        {
+        json_array_foreach (list, i, item) {
             if (member_matches(item, *key, value)) {
                 return item;
             }
@@ -246,8 +246,7 @@ static void describe_valid(const json_t *list, const ref_kind *k, ea_buf *out)
     ea_buf_puts(out, "; valid values are ");
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item)
-    {
+    json_array_foreach (list, i, item) {
         const char *code = ea_json_str(item, "Code");
         const char *name = ea_json_str(item, "Name");
         const char *main = strcmp(k->kind, EA_REF_TERMS) == 0 || code == NULL ? name : code;
@@ -258,8 +257,8 @@ static void describe_valid(const json_t *list, const ref_kind *k, ea_buf *out)
     }
 }
 
-int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const char *field,
-                       const json_t **found, ferry_error *err)
+int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const char *field, const json_t **found,
+                       ferry_error *err)
 {
     *found = NULL;
     const ref_kind *k = kind_info(kind);
@@ -320,8 +319,7 @@ static const json_t *coding_matching(const json_t *list, ea_dec rate, int servic
 {
     size_t i;
     json_t *c;
-    json_array_foreach(list, i, c)
-    {
+    json_array_foreach (list, i, c) {
         ea_dec r;
         if (json_is_false(json_object_get(c, "IsActive")) || ea_refdata_coding_rate(c, &r) != 0 || r != rate) {
             continue;
@@ -354,8 +352,7 @@ int ea_refdata_coding_for_rate(ferry_conn *c, ea_dec rate, int service, const ch
                   ea_dec_format(rate * 100, 2, pct, sizeof(pct)));
     size_t i;
     json_t *item;
-    json_array_foreach(list, i, item)
-    {
+    json_array_foreach (list, i, item) {
         const char *name = ea_json_str(item, "Name");
         ea_buf_printf(&m, "%s'%s'", i ? ", " : "", name ? name : "?");
     }

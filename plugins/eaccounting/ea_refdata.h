@@ -62,8 +62,8 @@ const json_t *ea_refdata_list(const ferry_conn *c, const char *kind);
  * FERRY_RECORD_ERROR naming the field and the value and, when there are
  * few, the valid ones.
  */
-int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const char *field,
-                       const json_t **found, ferry_error *err);
+int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const char *field, const json_t **found,
+                       ferry_error *err);
 
 /* Pure form of the lookup on a list; NULL when nothing matches. */
 const json_t *ea_refdata_find(const json_t *list, const char *kind, const char *value);

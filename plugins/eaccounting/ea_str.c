@@ -331,8 +331,7 @@ static int days_in_month(int y, int m)
 static int parse_date_part(const char **p, struct tm *tm)
 {
     int y, mo, d;
-    if (take_digits(p, 4, &y) || *(*p)++ != '-' || take_digits(p, 2, &mo) || *(*p)++ != '-' ||
-        take_digits(p, 2, &d)) {
+    if (take_digits(p, 4, &y) || *(*p)++ != '-' || take_digits(p, 2, &mo) || *(*p)++ != '-' || take_digits(p, 2, &d)) {
         return -1;
     }
     if (mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo)) {

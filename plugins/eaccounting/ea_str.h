@@ -22,7 +22,10 @@ typedef struct ea_buf {
     int failed;
 } ea_buf;
 
-#define EA_BUF_INIT {NULL, 0, 0, 0}
+#define EA_BUF_INIT                                                                                                    \
+    {                                                                                                                  \
+        NULL, 0, 0, 0                                                                                                  \
+    }
 
 /* Append `len` bytes / a string / formatted text; 0, or -1 when out of memory. */
 int ea_buf_append(ea_buf *b, const char *s, size_t len);

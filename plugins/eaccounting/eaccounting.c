@@ -32,11 +32,11 @@
 #define EA_PLUGIN_VERSION "0.1.0"
 
 /* Operations that can be called with err == NULL get a local one. */
-#define LOCAL_ERROR(err)                                                                                     \
-    ferry_error local_err_;                                                                                  \
-    if ((err) == NULL) {                                                                                     \
-        ferry_error_clear(&local_err_);                                                                      \
-        (err) = &local_err_;                                                                                 \
+#define LOCAL_ERROR(err)                                                                                               \
+    ferry_error local_err_;                                                                                            \
+    if ((err) == NULL) {                                                                                               \
+        ferry_error_clear(&local_err_);                                                                                \
+        (err) = &local_err_;                                                                                           \
     }
 
 static int unknown_entity(const char *entity, ferry_error *err)
@@ -90,8 +90,8 @@ static int ea_test(ferry_conn *c, json_t **info, ferry_error *err)
     set_str(out, "country", company, "CountryCode");
     set_str(out, "currency", company, "CurrencyCode");
     set_str(out, "company_id", company, "CompanyIdentifier");
-    static const char *const variants[] = {"?", "Standard", "Invoicing", "Bookkeeping", "Solo", "Pro",
-                                           "InvoicingCollaboration"};
+    static const char *const variants[] = {
+        "?", "Standard", "Invoicing", "Bookkeeping", "Solo", "Pro", "InvoicingCollaboration"};
     json_t *variant = json_object_get(company, "ProductVariant");
     if (json_is_integer(variant) && json_integer_value(variant) >= 1 && json_integer_value(variant) <= 6) {
         json_object_set_new(out, "product_variant", json_string(variants[json_integer_value(variant)]));
@@ -102,7 +102,8 @@ static int ea_test(ferry_conn *c, json_t **info, ferry_error *err)
         json_int_t s = json_integer_value(status);
         json_object_set_new(out, "company_status", json_string(s >= 0 && s <= 2 ? states[s] : "?"));
     }
-    json_object_set_new(out, "prices_excl_vat_for_private", json_boolean(json_is_true(json_object_get(company, "ShowPricesExclVatPC"))));
+    json_object_set_new(out, "prices_excl_vat_for_private",
+                        json_boolean(json_is_true(json_object_get(company, "ShowPricesExclVatPC"))));
     json_object_set_new(out, "uses_oss", json_boolean(json_is_true(json_object_get(company, "UsesMoss"))));
     json_object_set(out, "activated_modules", json_object_get(company, "ActivatedModules"));
     ea_json_set_str(out, "api", c->api_base);
@@ -144,8 +145,7 @@ static int ea_read_page_op(ferry_conn *c, const char *entity, const json_t *quer
     json_t *out = json_array();
     size_t i;
     json_t *n;
-    json_array_foreach(natives, i, n)
-    {
+    json_array_foreach (natives, i, n) {
         json_array_append_new(out, canonical_of(c, entity, doc_type, n));
     }
     json_decref(natives);

@@ -132,8 +132,7 @@ static void add_street(json_t *out, const json_t *native)
     if (json_is_array(street)) {
         size_t i;
         json_t *v;
-        json_array_foreach(street, i, v)
-        {
+        json_array_foreach (street, i, v) {
             if (json_is_string(v) && json_string_length(v) > 0) {
                 json_array_append(lines, v);
             }

@@ -118,7 +118,7 @@ static const char *error_field(const json_t *body)
 void m2_api_scrub(const ferry_conn *c, char *text, size_t size)
 {
     static const char *const names[] = {"consumer_secret", "access_token", "access_token_secret",
-                                        "admin_password", "admin_token", NULL};
+                                        "admin_password",  "admin_token",  NULL};
     for (int i = 0; names[i] != NULL; i++) {
         const char *secret = m2_setting(c, names[i]);
         size_t slen = secret ? strlen(secret) : 0;
@@ -165,10 +165,11 @@ static int unauthorized(const ferry_conn *c, const char *msg, const json_t *body
                              "> Extensions > Integrations and check base_url",
                              msg);
     } else if (msg && (strstr(msg, "consumer") || strstr(msg, "Consumer")) && strstr(msg, "key")) {
-        rc = ferry_error_set(err, FERRY_CONFIG_ERROR, "consumer_key",
-                             "Magento does not know the consumer key (\"%s\"): copy it again from the integration",
-                             msg);
-    } else if (msg && strstr(msg, "token") && (strstr(msg, "exist") || strstr(msg, "revoked") || strstr(msg, "invalid"))) {
+        rc =
+            ferry_error_set(err, FERRY_CONFIG_ERROR, "consumer_key",
+                            "Magento does not know the consumer key (\"%s\"): copy it again from the integration", msg);
+    } else if (msg && strstr(msg, "token") &&
+               (strstr(msg, "exist") || strstr(msg, "revoked") || strstr(msg, "invalid"))) {
         rc = ferry_error_set(err, FERRY_CONFIG_ERROR, "access_token",
                              "Magento does not accept the access token (\"%s\"): the integration was re-authorized "
                              "or deleted; copy its access token and token secret again",
@@ -250,8 +251,8 @@ static int classify(const ferry_conn *c, long status, const json_t *body, const 
         return unauthorized(c, msg, body, err);
     }
     if (status == 403) {
-        return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "Magento (or a firewall before it) forbade %s: %s",
-                               what, msg);
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "Magento (or a firewall before it) forbade %s: %s", what,
+                               msg);
     }
     if (status == 400 && oauth_bad_request(msg, err) != FERRY_OK) {
         return err->status;
@@ -325,7 +326,8 @@ static int send_once(ferry_conn *c, const m2_request *rq, const char *url, attem
     req.headers = headers;
     req.json = rq->body;
     req.label = rq->label;
-    req.flags = (rq->flags & M2_QUIET ? FERRY_HTTP_QUIET : 0) | (rq->flags & M2_IDEMPOTENT ? FERRY_HTTP_RETRY_UNSAFE : 0);
+    req.flags =
+        (rq->flags & M2_QUIET ? FERRY_HTTP_QUIET : 0) | (rq->flags & M2_IDEMPOTENT ? FERRY_HTTP_RETRY_UNSAFE : 0);
     return c->host->http(c->hc, &req, &a->resp, err);
 }
 

@@ -25,10 +25,10 @@
 #include "m2_search.h"
 
 /* m2_request.flags */
-#define M2_SCOPE_ALL 0x1u   /* /rest/all/V1: global values (product and category writes) */
-#define M2_ACCEPT_404 0x2u  /* a 404 that is not "no route" is an answer: FERRY_OK, *out NULL */
-#define M2_QUIET 0x4u       /* keep bodies out of the activity log */
-#define M2_IDEMPOTENT 0x8u  /* a POST that may be repeated safely (source-items save) */
+#define M2_SCOPE_ALL 0x1u  /* /rest/all/V1: global values (product and category writes) */
+#define M2_ACCEPT_404 0x2u /* a 404 that is not "no route" is an answer: FERRY_OK, *out NULL */
+#define M2_QUIET 0x4u      /* keep bodies out of the activity log */
+#define M2_IDEMPOTENT 0x8u /* a POST that may be repeated safely (source-items save) */
 
 typedef struct m2_request {
     const char *method;

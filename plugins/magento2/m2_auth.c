@@ -212,8 +212,11 @@ static int oauth_line(ferry_conn *c, const char *method, const char *url, const 
     if (make_nonce(c, nonce) != 0) {
         return ferry_error_set(err, FERRY_FATAL, NULL, "no random bytes for the OAuth nonce");
     }
-    m2_oauth_values v = {m2_setting(c, "consumer_key"), m2_setting(c, "consumer_secret"),
-                         m2_setting(c, "access_token"), m2_setting(c, "access_token_secret"), nonce,
+    m2_oauth_values v = {m2_setting(c, "consumer_key"),
+                         m2_setting(c, "consumer_secret"),
+                         m2_setting(c, "access_token"),
+                         m2_setting(c, "access_token_secret"),
+                         nonce,
                          c->host->now_ms(c->hc) / 1000};
     if (v.consumer_key == NULL || v.consumer_secret == NULL || v.token == NULL || v.token_secret == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "consumer_key",
@@ -246,8 +249,8 @@ static int token_still_good(const ferry_conn *c)
 
 static int is_tfa_message(const char *msg)
 {
-    return msg != NULL && (strstr(msg, "2fa") != NULL || strstr(msg, "Two-Factor") != NULL ||
-                           strstr(msg, "configure 2FA") != NULL);
+    return msg != NULL &&
+           (strstr(msg, "2fa") != NULL || strstr(msg, "Two-Factor") != NULL || strstr(msg, "configure 2FA") != NULL);
 }
 
 /* Explain a refused token request. */
@@ -318,7 +321,8 @@ static int request_admin_token(ferry_conn *c, ferry_error *err)
     req.secret_fields = secret_fields;
     req.label = "admin token";
     ferry_http_response *resp = NULL;
-    int rc = url && body ? c->host->http(c->hc, &req, &resp, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
+    int rc =
+        url && body ? c->host->http(c->hc, &req, &resp, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     free(url);
     json_decref(body);
     if (rc != FERRY_OK) {

@@ -53,18 +53,18 @@ json_t *m2_product_decode_full(ferry_conn *c, const json_t *native, ferry_error 
             c->host->log(c->hc, FERRY_LOG_WARN, "magento2: category paths unavailable: %s", e.message);
         }
     }
-    m2_product_context ctx = {m2_store_media_base(c), c->ean_attribute, c->prices_include_tax, children,
-                              category_path, c};
+    m2_product_context ctx = {
+        m2_store_media_base(c), c->ean_attribute, c->prices_include_tax, children, category_path, c};
     json_t *out = m2_product_decode(native, &ctx, err);
     json_decref(children);
     return out;
 }
 
-static const m2_listing products_listing = {"product", "/products", "updated_at", "entity_id", "id",
-                                            m2_product_decode_full};
+static const m2_listing products_listing = {"product",   "/products", "updated_at",
+                                            "entity_id", "id",        m2_product_decode_full};
 
-int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records,
-                     json_t **next_cursor, int *more, ferry_error *err)
+int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records, json_t **next_cursor,
+                     int *more, ferry_error *err)
 {
     m2_params p = M2_PARAMS_INIT;
     int group = 0;
@@ -93,8 +93,11 @@ int m2_product_get_native(ferry_conn *c, const char *sku, int global, json_t **n
 {
     char *seg = m2_api_segment(c, sku);
     char *path = seg ? m2_asprintf("/products/%s", seg) : NULL;
-    m2_request rq = {.method = "GET", .path = path, .flags = M2_ACCEPT_404 | (global ? M2_SCOPE_ALL : 0),
-                     .label = "product", .record = sku};
+    m2_request rq = {.method = "GET",
+                     .path = path,
+                     .flags = M2_ACCEPT_404 | (global ? M2_SCOPE_ALL : 0),
+                     .label = "product",
+                     .record = sku};
     int rc = path ? m2_api_call(c, &rq, native, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     free(seg);
     free(path);

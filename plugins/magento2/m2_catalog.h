@@ -11,8 +11,8 @@
 #include "m2_conn.h"
 
 /* read_page for "product" (query: "since", "page_size", "types": ["simple", ...] optional). */
-int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records,
-                     json_t **next_cursor, int *more, ferry_error *err);
+int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records, json_t **next_cursor,
+                     int *more, ferry_error *err);
 
 /* find for "product" by "sku" or "id"; *found NULL when there is none. */
 int m2_products_find(ferry_conn *c, const char *key, const char *value, json_t **found, ferry_error *err);

@@ -21,8 +21,7 @@ static void index_node(const json_t *node, const char *prefix, json_t *paths, js
     }
     size_t i;
     json_t *child;
-    json_array_foreach(json_object_get(node, "children_data"), i, child)
-    {
+    json_array_foreach (json_object_get(node, "children_data"), i, child) {
         const char *name = m2_str(child, "name");
         const char *id = m2_json_text(child, "id");
         if (name == NULL || id == NULL) {
@@ -54,8 +53,7 @@ static const json_t *find_node(const json_t *node, long long root, int depth)
     }
     size_t i;
     json_t *child;
-    json_array_foreach(json_object_get(node, "children_data"), i, child)
-    {
+    json_array_foreach (json_object_get(node, "children_data"), i, child) {
         const json_t *hit = find_node(child, root, depth + 1);
         if (hit != NULL) {
             return hit;
@@ -152,8 +150,12 @@ static int create_category(ferry_conn *c, long long parent, const char *name, lo
     json_t *body = json_pack("{s:{s:I, s:s, s:b, s:b}}", "category", "parent_id", (json_int_t)parent, "name", name,
                              "is_active", 1, "include_in_menu", 1);
     json_t *answer = NULL;
-    m2_request rq = {.method = "POST", .path = "/categories", .body = body, .flags = M2_SCOPE_ALL,
-                     .label = "create category", .record = name};
+    m2_request rq = {.method = "POST",
+                     .path = "/categories",
+                     .body = body,
+                     .flags = M2_SCOPE_ALL,
+                     .label = "create category",
+                     .record = name};
     int rc = m2_api_call(c, &rq, &answer, NULL, err);
     json_decref(body);
     if (rc == FERRY_OK) {

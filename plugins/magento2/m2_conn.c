@@ -31,8 +31,8 @@ const ferry_setting_spec m2_settings[] = {
     {"admin_token", FERRY_SETTING_STRING, S | M, NULL, NULL, "admin token obtained by ferry (admin mode)"},
     {"admin_token_expires_at", FERRY_SETTING_STRING, M, NULL, NULL,
      "when ferry renews the admin token (UTC, YYYY-MM-DDTHH:MM:SSZ)"},
-    {"admin_token_lifetime_minutes", FERRY_SETTING_INT, 0, "240",
-     NULL, "admin token lifetime configured in Magento (oauth/access_token_expiration_period/admin, 4 h)"},
+    {"admin_token_lifetime_minutes", FERRY_SETTING_INT, 0, "240", NULL,
+     "admin token lifetime configured in Magento (oauth/access_token_expiration_period/admin, 4 h)"},
     {"stock_mode", FERRY_SETTING_ENUM, 0, "legacy", "legacy|msi",
      "legacy = CatalogInventory stock items; msi = Inventory Management source items and salable quantity"},
     {"msi_source_code", FERRY_SETTING_STRING, 0, "default", NULL, "MSI source written and read (msi mode)"},
@@ -97,8 +97,7 @@ static int require_setting(const ferry_conn *c, const char *name, const char *mo
 
 static int check_auth_settings(const ferry_conn *c, ferry_error *err)
 {
-    static const char *const oauth[] = {"consumer_key", "consumer_secret", "access_token", "access_token_secret",
-                                        NULL};
+    static const char *const oauth[] = {"consumer_key", "consumer_secret", "access_token", "access_token_secret", NULL};
     static const char *const bearer[] = {"access_token", NULL};
     static const char *const admin[] = {"admin_username", "admin_password", NULL};
     const char *const *needed = c->auth_mode == M2_AUTH_OAUTH ? oauth : c->auth_mode == M2_AUTH_BEARER ? bearer : admin;
@@ -162,8 +161,8 @@ static int read_strings(ferry_conn *c, ferry_error *err)
                                "base_url must be the shop's http(s) address, e.g. https://shop.example.com");
     }
     const char *store = m2_setting(c, "store_code");
-    if (store != NULL && strspn(store, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") !=
-                             strlen(store)) {
+    if (store != NULL &&
+        strspn(store, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") != strlen(store)) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "store_code",
                                "store_code may only hold letters, digits and underscores (a Magento store code)");
     }
@@ -188,7 +187,7 @@ static int read_strings(ferry_conn *c, ferry_error *err)
 static void register_secrets(const ferry_conn *c)
 {
     static const char *const names[] = {"consumer_secret", "access_token", "access_token_secret",
-                                        "admin_password", "admin_token", NULL};
+                                        "admin_password",  "admin_token",  NULL};
     for (int i = 0; names[i] != NULL; i++) {
         const char *v = m2_setting(c, names[i]);
         if (v != NULL && c->host->secret != NULL) {

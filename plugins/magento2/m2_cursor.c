@@ -83,8 +83,7 @@ int m2_cursor_load(m2_cursor *cur, const json_t *cursor, const json_t *query, lo
     return 0;
 }
 
-int m2_cursor_search(const m2_cursor *cur, m2_params *p, int first_group, const char *ts_field,
-                     const char *id_field)
+int m2_cursor_search(const m2_cursor *cur, m2_params *p, int first_group, const char *ts_field, const char *id_field)
 {
     int group = first_group;
     if (cur->has_after) {
@@ -158,17 +157,16 @@ static void prune_seen(m2_cursor *cur)
     json_t *kept = json_object();
     const char *id;
     json_t *tsv;
-    json_object_foreach(cur->seen, id, tsv)
-    {
+    json_object_foreach (cur->seen, id, tsv) {
         if (strcmp(json_string_value(tsv), floor_ts) >= 0) {
             json_object_set(kept, id, tsv);
         }
     }
     while (json_object_size(kept) > SEEN_MAX) { /* drop the oldest entries */
         const char *oldest = NULL;
-        json_object_foreach(kept, id, tsv)
-        {
-            if (oldest == NULL || strcmp(json_string_value(tsv), json_string_value(json_object_get(kept, oldest))) < 0) {
+        json_object_foreach (kept, id, tsv) {
+            if (oldest == NULL ||
+                strcmp(json_string_value(tsv), json_string_value(json_object_get(kept, oldest))) < 0) {
                 oldest = id;
             }
         }

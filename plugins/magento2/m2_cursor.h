@@ -63,8 +63,7 @@ int m2_cursor_load(m2_cursor *cur, const json_t *cursor, const json_t *query, lo
  * Add the keyset filters (groups from `first_group` on) and the sort orders
  * on `ts_field`, `id_field` to a search.  Returns the next free group index.
  */
-int m2_cursor_search(const m2_cursor *cur, m2_params *p, int first_group, const char *ts_field,
-                     const char *id_field);
+int m2_cursor_search(const m2_cursor *cur, m2_params *p, int first_group, const char *ts_field, const char *id_field);
 
 /* m2_cursor_accept answers */
 #define M2_CURSOR_EMIT 1   /* new or changed: hand it out */

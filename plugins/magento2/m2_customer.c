@@ -22,8 +22,7 @@ static const json_t *default_address(const json_t *native, const char *kind)
     }
     size_t i;
     json_t *a;
-    json_array_foreach(addresses, i, a)
-    {
+    json_array_foreach (addresses, i, a) {
         const char *aid = m2_json_text(a, "id");
         if ((id[0] && aid && strcmp(aid, id) == 0) || m2_json_flag(a, kind, 0)) {
             return a;
@@ -35,8 +34,8 @@ static const json_t *default_address(const json_t *native, const char *kind)
 static json_t *attributes_of(const json_t *native)
 {
     json_t *attrs = json_object();
-    static const char *const plain[] = {"group_id", "dob", "gender", "website_id", "store_id", "created_in",
-                                        "taxvat", "middlename", "prefix", "suffix", NULL};
+    static const char *const plain[] = {"group_id", "dob",        "gender", "website_id", "store_id", "created_in",
+                                        "taxvat",   "middlename", "prefix", "suffix",     NULL};
     for (int i = 0; plain[i] != NULL; i++) {
         const char *v = m2_json_text(native, plain[i]);
         m2_set_str(attrs, plain[i], v);
@@ -47,8 +46,7 @@ static json_t *attributes_of(const json_t *native)
     }
     size_t i;
     json_t *ca;
-    json_array_foreach(json_object_get(native, "custom_attributes"), i, ca)
-    {
+    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
         const char *code = m2_str(ca, "attribute_code");
         json_t *value = json_object_get(ca, "value");
         if (code != NULL && value != NULL) {
@@ -108,8 +106,7 @@ json_t *m2_customer_decode(const json_t *native, ferry_error *err)
     json_t *addresses = json_array();
     size_t i;
     json_t *a;
-    json_array_foreach(json_object_get(native, "addresses"), i, a)
-    {
+    json_array_foreach (json_object_get(native, "addresses"), i, a) {
         json_array_append_new(addresses, m2_address_decode(a));
     }
     json_object_set_new(out, "addresses", addresses);
@@ -128,11 +125,11 @@ static json_t *decode_customer(ferry_conn *c, const json_t *native, ferry_error 
     return m2_customer_decode(native, err);
 }
 
-static const m2_listing customers_listing = {"customer", "/customers/search", "updated_at", "entity_id", "id",
-                                             decode_customer};
+static const m2_listing customers_listing = {"customer", "/customers/search", "updated_at", "entity_id",
+                                             "id",       decode_customer};
 
-int m2_customers_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records,
-                      json_t **next_cursor, int *more, ferry_error *err)
+int m2_customers_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records, json_t **next_cursor,
+                      int *more, ferry_error *err)
 {
     m2_params p = M2_PARAMS_INIT;
     int rc = m2_read_page(c, &customers_listing, &p, 0, query, cursor, records, next_cursor, more, err);

@@ -19,8 +19,8 @@
 json_t *m2_customer_decode(const json_t *native, ferry_error *err);
 
 /* read_page for "customer" (query: "since", "page_size"). */
-int m2_customers_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records,
-                      json_t **next_cursor, int *more, ferry_error *err);
+int m2_customers_read(ferry_conn *c, const json_t *query, const json_t *cursor, json_t **records, json_t **next_cursor,
+                      int *more, ferry_error *err);
 
 /* find for "customer" by "email" or "id"; *found NULL when there is none. */
 int m2_customers_find(ferry_conn *c, const char *key, const char *value, json_t **found, ferry_error *err);

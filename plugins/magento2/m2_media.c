@@ -87,8 +87,7 @@ static int already_there(const json_t *existing, const char *label, const char *
     stem_of(name, want, sizeof(want));
     size_t i;
     json_t *e;
-    json_array_foreach(existing, i, e)
-    {
+    json_array_foreach (existing, i, e) {
         const char *elabel = m2_str(e, "label");
         const char *file = m2_str(e, "file");
         if (label != NULL && elabel != NULL && strcmp(label, elabel) == 0) {
@@ -120,7 +119,8 @@ static int read_file(const char *path, unsigned char **data, size_t *len, const 
     fclose(f);
     if (failed || b.failed || b.len > (size_t)MAX_IMAGE_BYTES) {
         m2_buf_free(&b);
-        return ferry_error_set(err, FERRY_RECORD_ERROR, field, "cannot read image %s (unreadable or over 32 MiB)", path);
+        return ferry_error_set(err, FERRY_RECORD_ERROR, field, "cannot read image %s (unreadable or over 32 MiB)",
+                               path);
     }
     *len = b.len;
     *data = (unsigned char *)m2_buf_take(&b);
@@ -178,8 +178,12 @@ static int post_entry(ferry_conn *c, const char *sku, json_t *body, ferry_error 
     char *seg = m2_api_segment(c, sku);
     char *path = seg ? m2_asprintf("/products/%s/media", seg) : NULL;
     json_t *answer = NULL;
-    m2_request rq = {.method = "POST", .path = path, .body = body, .flags = M2_SCOPE_ALL | M2_QUIET,
-                     .label = "upload image", .record = sku};
+    m2_request rq = {.method = "POST",
+                     .path = path,
+                     .body = body,
+                     .flags = M2_SCOPE_ALL | M2_QUIET,
+                     .label = "upload image",
+                     .record = sku};
     int rc = path ? m2_api_call(c, &rq, &answer, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     json_decref(answer);
     free(seg);
@@ -207,7 +211,8 @@ static int upload_one(ferry_conn *c, const char *sku, const json_t *entry, size_
     char name[128];
     if (mime == NULL) {
         rc = ferry_error_set(err, FERRY_RECORD_ERROR, field, "%s is not a JPEG, PNG or GIF image", path ? path : url);
-    } else if (!already_there(existing, m2_str(entry, "label"), m2_media_name(path ? path : url, mime, name, sizeof(name)))) {
+    } else if (!already_there(existing, m2_str(entry, "label"),
+                              m2_media_name(path ? path : url, mime, name, sizeof(name)))) {
         json_t *body = entry_body(c, entry, data, len, mime, name, (long long)i);
         rc = post_entry(c, sku, body, err);
         json_decref(body);
@@ -227,8 +232,7 @@ int m2_media_upload(ferry_conn *c, const char *sku, const json_t *media, const j
     *uploaded = 0;
     size_t i;
     json_t *entry;
-    json_array_foreach(media, i, entry)
-    {
+    json_array_foreach (media, i, entry) {
         int rc = upload_one(c, sku, entry, i, existing, uploaded, err);
         if (rc != FERRY_OK) {
             return rc;

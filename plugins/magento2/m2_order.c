@@ -109,8 +109,7 @@ static json_t *line_from(const json_t *item, int discount_incl, line_totals *t)
     m2_set_str(line, "product_type", m2_str(item, "product_type"));
     m2_set_str(line, "product_id", m2_json_text(item, "product_id"));
     json_object_set_new(line, "is_virtual", json_boolean(m2_json_flag(item, "is_virtual", 0)));
-    json_object_set_new(line, "is_free",
-                        json_boolean(amount(item, "price") == 0 && amount(item, "row_total") == 0));
+    json_object_set_new(line, "is_free", json_boolean(amount(item, "price") == 0 && amount(item, "row_total") == 0));
     vote_prices(item, t);
     count_discount_tax(item, t);
     return line;
@@ -122,8 +121,7 @@ static json_t *children_of(const json_t *items, long long parent_id)
     json_t *out = json_array();
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         if (m2_json_int(it, "parent_item_id", -1) == parent_id) {
             json_array_append(out, it);
         }
@@ -135,8 +133,7 @@ static int has_row(const json_t *items, long long item_id)
 {
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         if (m2_json_int(it, "item_id", -2) == item_id) {
             return 1;
         }
@@ -149,8 +146,7 @@ static int children_priced(const json_t *children)
 {
     size_t i;
     json_t *ch;
-    json_array_foreach(children, i, ch)
-    {
+    json_array_foreach (children, i, ch) {
         if (amount(ch, "price") != 0 || amount(ch, "row_total") != 0) {
             return 1;
         }
@@ -186,8 +182,7 @@ static char *bundle_base_sku(const char *ordered, const json_t *children)
         stripped = 0;
         size_t i;
         json_t *ch;
-        json_array_foreach(children, i, ch)
-        {
+        json_array_foreach (children, i, ch) {
             const char *sku = m2_str(ch, "sku");
             size_t blen = strlen(base), slen = sku ? strlen(sku) : 0;
             if (slen > 0 && blen > slen + 1 && base[blen - slen - 1] == '-' && strcmp(base + blen - slen, sku) == 0) {
@@ -207,8 +202,7 @@ static void add_bundle(json_t *lines, const json_t *parent, const json_t *childr
     const char *ordered = m2_str(parent, "sku");
     int composite = base != NULL && ordered != NULL && strcmp(base, ordered) != 0;
     if (children_priced(children)) {
-        json_array_foreach(children, i, ch)
-        {
+        json_array_foreach (children, i, ch) {
             json_t *line = line_from(ch, incl, t);
             m2_set_str(line, "parent_sku", base);
             m2_set_str(line, "parent_name", m2_str(parent, "name"));
@@ -225,8 +219,7 @@ static void add_bundle(json_t *lines, const json_t *parent, const json_t *childr
     }
     free(base);
     json_t *parts = json_array();
-    json_array_foreach(children, i, ch)
-    {
+    json_array_foreach (children, i, ch) {
         json_t *part = json_object();
         m2_set_str(part, "sku", m2_json_text(ch, "sku"));
         m2_set_str(part, "name", m2_str(ch, "name"));
@@ -242,8 +235,7 @@ static json_t *decode_lines(const json_t *items, int incl, line_totals *t)
     json_t *lines = json_array();
     size_t i;
     json_t *it;
-    json_array_foreach(items, i, it)
-    {
+    json_array_foreach (items, i, it) {
         long long parent = m2_json_int(it, "parent_item_id", -1);
         if (parent >= 0 && has_row(items, parent)) {
             continue; /* shown through its parent */
@@ -284,8 +276,7 @@ static json_t *shipping_of(const json_t *o)
     json_t *item_taxes = m2_path(o, "extension_attributes", "item_applied_taxes", NULL);
     size_t i;
     json_t *entry;
-    json_array_foreach(item_taxes, i, entry)
-    {
+    json_array_foreach (item_taxes, i, entry) {
         const char *type = m2_str(entry, "type");
         json_t *first = json_array_get(json_object_get(entry, "applied_taxes"), 0);
         m2_amount rate;
@@ -310,8 +301,7 @@ static json_t *payment_of(const json_t *o)
     json_t *info = m2_path(o, "extension_attributes", "payment_additional_info", NULL);
     size_t i;
     json_t *kv;
-    json_array_foreach(info, i, kv)
-    {
+    json_array_foreach (info, i, kv) {
         const char *key = m2_str(kv, "key");
         if (title == NULL && key && strcmp(key, "method_title") == 0) {
             title = m2_str(kv, "value");
@@ -355,8 +345,7 @@ static json_t *taxes_of(const json_t *o)
     json_t *applied = m2_path(o, "extension_attributes", "applied_taxes", NULL);
     size_t i;
     json_t *a;
-    json_array_foreach(applied, i, a)
-    {
+    json_array_foreach (applied, i, a) {
         json_t *tax = json_object();
         m2_amount rate;
         m2_set_str(tax, "code", m2_str(a, "code"));
@@ -420,11 +409,13 @@ static void add_header(json_t *out, const json_t *o)
     m2_amount rate;
     if (m2_amount_get(o, "base_to_order_rate", &rate) && rate != 0) {
         char buf[48];
-        json_object_set_new(out, "rate_to_base", json_string(m2_amount_div_text(M2_AMOUNT_ONE, rate, 6, buf, sizeof(buf))));
+        json_object_set_new(out, "rate_to_base",
+                            json_string(m2_amount_div_text(M2_AMOUNT_ONE, rate, 6, buf, sizeof(buf))));
     }
     m2_set_str(out, "email", m2_str(o, "customer_email"));
-    json_object_set_new(out, "is_guest", json_boolean(m2_json_flag(o, "customer_is_guest", 0) ||
-                                                      json_object_get(o, "customer_id") == NULL));
+    json_object_set_new(
+        out, "is_guest",
+        json_boolean(m2_json_flag(o, "customer_is_guest", 0) || json_object_get(o, "customer_id") == NULL));
     json_object_set_new(out, "is_virtual", json_boolean(m2_json_flag(o, "is_virtual", 0)));
 }
 

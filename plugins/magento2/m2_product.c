@@ -10,8 +10,8 @@
 #include "m2_util.h"
 
 /* Attributes that are first-class product fields, not custom attributes. */
-static const char *const first_class[] = {"attribute_set_id", "visibility", "status", "website_ids", "category_ids",
-                                          NULL};
+static const char *const first_class[] = {"attribute_set_id", "visibility",   "status",
+                                          "website_ids",      "category_ids", NULL};
 
 static int is_first_class(const char *code)
 {
@@ -29,8 +29,7 @@ static json_t *custom_value(const json_t *native, const char *code)
 {
     size_t i;
     json_t *ca;
-    json_array_foreach(json_object_get(native, "custom_attributes"), i, ca)
-    {
+    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
         const char *c = m2_str(ca, "attribute_code");
         if (c != NULL && strcmp(c, code) == 0) {
             return json_object_get(ca, "value");
@@ -52,8 +51,7 @@ static json_t *attributes_of(const json_t *native)
     }
     size_t i;
     json_t *ca;
-    json_array_foreach(json_object_get(native, "custom_attributes"), i, ca)
-    {
+    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
         const char *code = m2_str(ca, "attribute_code");
         json_t *value = json_object_get(ca, "value");
         if (code != NULL && value != NULL) {
@@ -68,8 +66,7 @@ static json_t *categories_of(const json_t *native, const m2_product_context *ctx
     json_t *out = json_array();
     size_t i;
     json_t *link;
-    json_array_foreach(m2_path(native, "extension_attributes", "category_links", NULL), i, link)
-    {
+    json_array_foreach (m2_path(native, "extension_attributes", "category_links", NULL), i, link) {
         const char *id = m2_json_text(link, "category_id");
         const char *path = id && ctx->category_path ? ctx->category_path(ctx->ud, id) : NULL;
         if (path != NULL) {
@@ -84,8 +81,7 @@ static json_t *media_of(const json_t *native, const m2_product_context *ctx)
     json_t *out = json_array();
     size_t i;
     json_t *m;
-    json_array_foreach(json_object_get(native, "media_gallery_entries"), i, m)
-    {
+    json_array_foreach (json_object_get(native, "media_gallery_entries"), i, m) {
         json_t *entry = json_object();
         const char *file = m2_str(m, "file");
         m2_set_str(entry, "file", file);
@@ -110,11 +106,9 @@ static json_t *options_of(const json_t *native)
     json_t *out = json_array();
     size_t i, j;
     json_t *o, *v;
-    json_array_foreach(m2_path(native, "extension_attributes", "configurable_product_options", NULL), i, o)
-    {
+    json_array_foreach (m2_path(native, "extension_attributes", "configurable_product_options", NULL), i, o) {
         json_t *values = json_array();
-        json_array_foreach(json_object_get(o, "values"), j, v)
-        {
+        json_array_foreach (json_object_get(o, "values"), j, v) {
             json_array_append_new(values, json_integer(m2_json_int(v, "value_index", 0)));
         }
         json_t *opt = json_object();
@@ -133,8 +127,7 @@ static json_t *children_of(const json_t *native, const m2_product_context *ctx)
     size_t i;
     json_t *ch;
     if (ctx->children != NULL) {
-        json_array_foreach(ctx->children, i, ch)
-        {
+        json_array_foreach (ctx->children, i, ch) {
             if (m2_str(ch, "sku") != NULL) {
                 json_array_append_new(out, json_string(m2_str(ch, "sku")));
             }
@@ -149,8 +142,7 @@ static json_t *links_of(const json_t *native)
     json_t *out = json_array();
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(native, "product_links"), i, l)
-    {
+    json_array_foreach (json_object_get(native, "product_links"), i, l) {
         const char *type = m2_str(l, "link_type");
         if (type == NULL || strcmp(type, "associated") != 0) {
             continue;
@@ -190,11 +182,9 @@ static json_t *bundle_options_of(const json_t *native)
     json_t *out = json_array();
     size_t i, j;
     json_t *o, *l;
-    json_array_foreach(m2_path(native, "extension_attributes", "bundle_product_options", NULL), i, o)
-    {
+    json_array_foreach (m2_path(native, "extension_attributes", "bundle_product_options", NULL), i, o) {
         json_t *sels = json_array();
-        json_array_foreach(json_object_get(o, "product_links"), j, l)
-        {
+        json_array_foreach (json_object_get(o, "product_links"), j, l) {
             json_array_append_new(sels, selection_of(l));
         }
         json_t *opt = json_object();
@@ -262,7 +252,8 @@ static void add_type_parts(json_t *out, const json_t *native, const char *type, 
         json_object_set_new(out, "bundle_options", bundle_options_of(native));
         const char *price_type = m2_json_value_text(custom_value(native, "price_type"));
         if (price_type != NULL) {
-            json_object_set_new(out, "bundle_price_type", json_string(strcmp(price_type, "1") == 0 ? "fixed" : "dynamic"));
+            json_object_set_new(out, "bundle_price_type",
+                                json_string(strcmp(price_type, "1") == 0 ? "fixed" : "dynamic"));
         }
     }
 }
@@ -344,8 +335,7 @@ static json_t *custom_attribute_value(const json_t *v)
         json_t *list = json_array();
         size_t i;
         json_t *item;
-        json_array_foreach(v, i, item)
-        {
+        json_array_foreach (v, i, item) {
             const char *text = m2_json_value_text(item);
             if (text != NULL) {
                 json_array_append_new(list, json_string(text));
@@ -372,8 +362,7 @@ static int encode_attributes(json_t *product, json_t *ext, const json_t *record,
     json_t *attrs = json_object_get(record, "attributes");
     const char *code;
     json_t *value;
-    json_object_foreach(attrs, code, value)
-    {
+    json_object_foreach (attrs, code, value) {
         if (strcmp(code, "website_ids") == 0 && json_is_array(value)) {
             json_object_set(ext, "website_ids", value);
         } else if (is_first_class(code)) {
@@ -459,15 +448,14 @@ static json_t *encode_bundle_options(const json_t *options)
     json_t *out = json_array();
     size_t i, j;
     json_t *o, *s;
-    json_array_foreach(options, i, o)
-    {
+    json_array_foreach (options, i, o) {
         json_t *links = json_array();
-        json_array_foreach(json_object_get(o, "selections"), j, s)
-        {
+        json_array_foreach (json_object_get(o, "selections"), j, s) {
             json_t *link = json_object();
             char buf[48];
             m2_set_str(link, "sku", m2_str(s, "sku"));
-            json_object_set_new(link, "qty", json_string(amount_text(json_object_get(s, "qty"), 0, buf, sizeof(buf)) == 0 ? buf : "1"));
+            json_object_set_new(
+                link, "qty", json_string(amount_text(json_object_get(s, "qty"), 0, buf, sizeof(buf)) == 0 ? buf : "1"));
             json_object_set_new(link, "is_default", json_boolean(m2_json_flag(s, "is_default", 0)));
             if (amount_text(json_object_get(s, "price"), 1, buf, sizeof(buf)) == 0) {
                 json_object_set_new(link, "price", json_string(buf));
@@ -530,16 +518,16 @@ json_t *m2_product_encode(const json_t *record, const m2_product_target *t, ferr
         return NULL;
     }
     if (json_is_array(json_object_get(record, "bundle_options"))) {
-        json_object_set_new(ext, "bundle_product_options", encode_bundle_options(json_object_get(record, "bundle_options")));
+        json_object_set_new(ext, "bundle_product_options",
+                            encode_bundle_options(json_object_get(record, "bundle_options")));
     }
     if (t->category_ids != NULL) {
         json_t *links = json_array();
         size_t i;
         json_t *id;
-        json_array_foreach(t->category_ids, i, id)
-        {
-            json_array_append_new(links, json_pack("{s:I, s:s}", "position", (json_int_t)i, "category_id",
-                                                   m2_json_value_text(id)));
+        json_array_foreach (t->category_ids, i, id) {
+            json_array_append_new(
+                links, json_pack("{s:I, s:s}", "position", (json_int_t)i, "category_id", m2_json_value_text(id)));
         }
         json_object_set_new(ext, "category_links", links);
     }
@@ -562,8 +550,7 @@ json_t *m2_product_drop_create_only(const json_t *record)
     json_t *list = json_object_get(record, "create_only");
     size_t i;
     json_t *name;
-    json_array_foreach(list, i, name)
-    {
+    json_array_foreach (list, i, name) {
         const char *field = json_string_value(name);
         if (field == NULL) {
             continue;

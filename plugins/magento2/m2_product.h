@@ -11,10 +11,10 @@
 
 /* What decoding needs besides the product itself (all may be NULL / 0). */
 typedef struct m2_product_context {
-    const char *media_base_url; /* ".../media/": media URLs are <it>catalog/product<file> */
-    const char *ean_attribute;  /* custom attribute with the EAN ("ean") */
-    int prices_include_tax;     /* 1: price is gross, 0: net, -1: unknown */
-    const json_t *children;     /* configurable: the child products (GET .../children) */
+    const char *media_base_url;                             /* ".../media/": media URLs are <it>catalog/product<file> */
+    const char *ean_attribute;                              /* custom attribute with the EAN ("ean") */
+    int prices_include_tax;                                 /* 1: price is gross, 0: net, -1: unknown */
+    const json_t *children;                                 /* configurable: the child products (GET .../children) */
     const char *(*category_path)(void *ud, const char *id); /* id -> "Clothing/Shirts" or NULL */
     void *ud;
 } m2_product_context;
@@ -32,9 +32,9 @@ json_t *m2_product_decode(const json_t *native, const m2_product_context *ctx, f
 
 /* What encoding needs besides the record. */
 typedef struct m2_product_target {
-    int creating;              /* a new product: defaults for type, attribute set, visibility, websites */
-    const char *website_ids;   /* "1,2" for new products */
-    const char *ean_attribute; /* where "ean" goes */
+    int creating;               /* a new product: defaults for type, attribute set, visibility, websites */
+    const char *website_ids;    /* "1,2" for new products */
+    const char *ean_attribute;  /* where "ean" goes */
     const json_t *category_ids; /* resolved ids of record.categories (array of integers), or NULL */
 } m2_product_target;
 

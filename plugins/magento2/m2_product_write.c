@@ -18,7 +18,7 @@
 typedef struct upsert {
     ferry_conn *c;
     const char *sku;
-    char *sku_seg; /* the sku encoded for URLs */
+    char *sku_seg;    /* the sku encoded for URLs */
     json_t *existing; /* the product before the write, NULL when new */
     json_t *work;     /* the record to write (create_only fields dropped on update) */
     json_t *saved;    /* Magento's answer to the save */
@@ -41,8 +41,7 @@ static int resolve_categories(upsert *u, json_t **ids, ferry_error *err)
     json_t *out = json_array();
     size_t i;
     json_t *p;
-    json_array_foreach(paths, i, p)
-    {
+    json_array_foreach (paths, i, p) {
         long long id = 0;
         const char *path = json_string_value(p);
         int rc = path ? m2_category_ensure(u->c, path, &id, err)
@@ -74,8 +73,12 @@ static int save_product(upsert *u, ferry_error *err)
         return err->status;
     }
     char *path = u->existing ? m2_asprintf("/products/%s", u->sku_seg) : m2_strdup("/products");
-    m2_request rq = {.method = u->existing ? "PUT" : "POST", .path = path, .body = body, .flags = M2_SCOPE_ALL,
-                     .label = u->existing ? "update product" : "create product", .record = u->sku};
+    m2_request rq = {.method = u->existing ? "PUT" : "POST",
+                     .path = path,
+                     .body = body,
+                     .flags = M2_SCOPE_ALL,
+                     .label = u->existing ? "update product" : "create product",
+                     .record = u->sku};
     rc = m2_api_call(u->c, &rq, &u->saved, NULL, err);
     json_decref(body);
     free(path);
@@ -111,8 +114,7 @@ static int has_option(const json_t *options, const char *attribute_id)
 {
     size_t i;
     json_t *o;
-    json_array_foreach(options, i, o)
-    {
+    json_array_foreach (options, i, o) {
         const char *have = m2_json_text(o, "attribute_id");
         if (have != NULL && strcmp(have, attribute_id) == 0) {
             return 1;
@@ -126,8 +128,7 @@ static json_t *option_body(const json_t *opt, size_t i)
     json_t *values = json_array();
     size_t j;
     json_t *v;
-    json_array_foreach(json_object_get(opt, "values"), j, v)
-    {
+    json_array_foreach (json_object_get(opt, "values"), j, v) {
         const char *text = json_is_object(v) ? m2_json_text(v, "value_index") : m2_json_value_text(v);
         long long index = text ? strtoll(text, NULL, 10) : 0;
         json_array_append_new(values, json_pack("{s:I}", "value_index", (json_int_t)index));
@@ -151,8 +152,7 @@ static int add_options(upsert *u, ferry_error *err)
     int rc = get_list(u, "/configurable-products/", "/options/all", "configurable options", &have, err);
     size_t i;
     json_t *opt;
-    json_array_foreach(wanted, i, opt)
-    {
+    json_array_foreach (wanted, i, opt) {
         const char *attribute_id = m2_json_text(opt, "attribute_id");
         if (rc != FERRY_OK) {
             break;
@@ -160,7 +160,8 @@ static int add_options(upsert *u, ferry_error *err)
         if (attribute_id == NULL) {
             rc = ferry_error_set(err, FERRY_RECORD_ERROR, "options", "options[%zu] has no attribute_id", i);
         } else if (!has_option(have, attribute_id)) {
-            rc = post_json(u, "/configurable-products/", "/options", option_body(opt, i), "add configurable option", err);
+            rc = post_json(u, "/configurable-products/", "/options", option_body(opt, i), "add configurable option",
+                           err);
             u->options_added += rc == FERRY_OK;
         }
     }
@@ -172,8 +173,7 @@ static int has_child(const json_t *children, const char *sku)
 {
     size_t i;
     json_t *ch;
-    json_array_foreach(children, i, ch)
-    {
+    json_array_foreach (children, i, ch) {
         const char *have = m2_str(ch, "sku");
         if (have != NULL && strcasecmp(have, sku) == 0) {
             return 1;
@@ -192,8 +192,7 @@ static int link_children(upsert *u, ferry_error *err)
     int rc = get_list(u, "/configurable-products/", "/children", "configurable children", &have, err);
     size_t i;
     json_t *child;
-    json_array_foreach(wanted, i, child)
-    {
+    json_array_foreach (wanted, i, child) {
         const char *sku = json_string_value(child);
         if (rc != FERRY_OK) {
             break;
@@ -221,19 +220,17 @@ static int link_grouped(upsert *u, ferry_error *err)
     json_t *items = json_array();
     size_t i;
     json_t *l;
-    json_array_foreach(links, i, l)
-    {
+    json_array_foreach (links, i, l) {
         const char *sku = m2_str(l, "sku");
         if (sku == NULL) {
             json_decref(items);
             return ferry_error_set(err, FERRY_RECORD_ERROR, "links", "links[%zu] has no sku", i);
         }
         const char *qty = m2_json_text(l, "qty");
-        json_t *link = json_pack("{s:s, s:s, s:s, s:s, s:I, s:{s:s}}", "sku", u->sku, "link_type", "associated",
-                                 "linked_product_sku", sku, "linked_product_type",
-                                 m2_str(l, "type") ? m2_str(l, "type") : "simple", "position",
-                                 (json_int_t)m2_json_int(l, "position", (long long)i + 1), "extension_attributes",
-                                 "qty", qty ? qty : "1");
+        json_t *link = json_pack(
+            "{s:s, s:s, s:s, s:s, s:I, s:{s:s}}", "sku", u->sku, "link_type", "associated", "linked_product_sku", sku,
+            "linked_product_type", m2_str(l, "type") ? m2_str(l, "type") : "simple", "position",
+            (json_int_t)m2_json_int(l, "position", (long long)i + 1), "extension_attributes", "qty", qty ? qty : "1");
         json_array_append_new(items, link);
     }
     return post_json(u, "/products/", "/links", json_pack("{s:o}", "items", items), "link grouped products", err);

@@ -45,8 +45,7 @@ static int walk_items(ferry_conn *c, const m2_listing *l, m2_cursor *cur, const 
     int rc = FERRY_OK;
     size_t i;
     json_t *native;
-    json_array_foreach(items, i, native)
-    {
+    json_array_foreach (items, i, native) {
         const char *ts = m2_str(native, l->ts_field);
         long long id = m2_json_int(native, l->native_id, -1);
         int verdict = m2_cursor_accept(cur, ts ? ts : "1970-01-01 00:00:00", id);

@@ -186,8 +186,8 @@ int m2_order_comment_create(ferry_conn *c, const json_t *record, json_t **create
     snprintf(id, sizeof(id), "%lld", order_id);
     char *path = m2_asprintf("/orders/%s/comments", id);
     json_t *answer = NULL;
-    m2_request rq = {.method = "POST", .path = path, .body = body, .label = "order comment",
-                     .record = number[0] ? number : id};
+    m2_request rq = {
+        .method = "POST", .path = path, .body = body, .label = "order comment", .record = number[0] ? number : id};
     rc = m2_api_call(c, &rq, &answer, NULL, err);
     json_decref(answer);
     json_decref(body);

@@ -29,7 +29,10 @@ typedef struct m2_params {
     int failed; /* out of memory while adding */
 } m2_params;
 
-#define M2_PARAMS_INIT {0, 0, NULL, NULL, 0}
+#define M2_PARAMS_INIT                                                                                                 \
+    {                                                                                                                  \
+        0, 0, NULL, NULL, 0                                                                                            \
+    }
 
 /* Add a pair (both copied).  A name already present is replaced (PHP keeps the last one anyway). */
 void m2_params_add(m2_params *p, const char *name, const char *value);

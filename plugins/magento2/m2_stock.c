@@ -152,8 +152,7 @@ static int walk_stock(ferry_conn *c, const json_t *items, const json_t *after, j
 {
     size_t i;
     json_t *item;
-    json_array_foreach(items, i, item)
-    {
+    json_array_foreach (items, i, item) {
         if (stale(c, item, after)) {
             *was_stale = 1;
             continue;
@@ -168,7 +167,8 @@ static int walk_stock(ferry_conn *c, const json_t *items, const json_t *after, j
             json_decref(*last);
             *last = json_string(sku);
         } else {
-            json_array_append_new(out, m2_stock_from_item(sku, m2_path(item, "extension_attributes", "stock_item", NULL)));
+            json_array_append_new(out,
+                                  m2_stock_from_item(sku, m2_path(item, "extension_attributes", "stock_item", NULL)));
             json_decref(*last);
             *last = json_integer(m2_json_int(item, "id", 0));
         }
@@ -188,8 +188,10 @@ int m2_stock_read(ferry_conn *c, const json_t *query, const json_t *cursor, json
     m2_params p = M2_PARAMS_INIT;
     int rc = stock_search(c, query, after, &p, err);
     json_t *page = NULL;
-    m2_request rq = {.method = "GET", .path = c->stock_mode == M2_STOCK_MSI ? "/inventory/source-items" : "/products",
-                     .query = &p, .label = "read stock"};
+    m2_request rq = {.method = "GET",
+                     .path = c->stock_mode == M2_STOCK_MSI ? "/inventory/source-items" : "/products",
+                     .query = &p,
+                     .label = "read stock"};
     if (rc == FERRY_OK) {
         rc = m2_api_call(c, &rq, &page, NULL, err);
     }
@@ -242,8 +244,8 @@ static int find_msi(ferry_conn *c, const char *sku, json_t **found, ferry_error 
     m2_search_filter(&p, 1, "source_code", c->msi_source_code, "eq");
     m2_search_page(&p, 1, 1);
     json_t *page = NULL;
-    m2_request rq = {.method = "GET", .path = "/inventory/source-items", .query = &p, .label = "source item",
-                     .record = sku};
+    m2_request rq = {
+        .method = "GET", .path = "/inventory/source-items", .query = &p, .label = "source item", .record = sku};
     int rc = m2_api_call(c, &rq, &page, NULL, err);
     m2_params_free(&p);
     json_t *item = json_array_get(json_object_get(page, "items"), 0);
@@ -354,8 +356,12 @@ static int put_stock_item(ferry_conn *c, const char *sku, json_t *body, ferry_er
 static int post_source_items(ferry_conn *c, const char *sku, json_t *body, ferry_error *err)
 {
     json_t *answer = NULL;
-    m2_request rq = {.method = "POST", .path = "/inventory/source-items", .body = body, .flags = M2_IDEMPOTENT,
-                     .label = "save source items", .record = sku};
+    m2_request rq = {.method = "POST",
+                     .path = "/inventory/source-items",
+                     .body = body,
+                     .flags = M2_IDEMPOTENT,
+                     .label = "save source items",
+                     .record = sku};
     int rc = m2_api_call(c, &rq, &answer, NULL, err);
     json_decref(answer);
     return rc;

@@ -23,8 +23,7 @@ int m2_store_config(ferry_conn *c, json_t **config, ferry_error *err)
     }
     size_t i;
     json_t *entry;
-    json_array_foreach(list, i, entry)
-    {
+    json_array_foreach (list, i, entry) {
         const char *code = m2_str(entry, "code");
         if (code != NULL && strcmp(code, c->store_code) == 0) {
             *config = json_incref(entry);
@@ -53,8 +52,9 @@ static json_t *info_from_config(const ferry_conn *c, const json_t *cfg)
     m2_set_str(info, "display_currency", m2_str(cfg, "default_display_currency_code"));
     m2_set_str(info, "timezone", m2_str(cfg, "timezone"));
     m2_set_str(info, "weight_unit", m2_str(cfg, "weight_unit"));
-    m2_set_str(info, "media_url", m2_str(cfg, "secure_base_media_url") ? m2_str(cfg, "secure_base_media_url")
-                                                                        : m2_str(cfg, "base_media_url"));
+    m2_set_str(info, "media_url",
+               m2_str(cfg, "secure_base_media_url") ? m2_str(cfg, "secure_base_media_url")
+                                                    : m2_str(cfg, "base_media_url"));
     json_object_set_new(info, "auth_mode", json_string(mode_name(c)));
     return info;
 }
@@ -131,9 +131,11 @@ int m2_store_test(ferry_conn *c, json_t **info, ferry_error *err)
         *err = first;
         return rc;
     }
-    return fallback_probe(c, acl ? "store details need the ACL resource Magento_Backend::store (Stores > Settings > All Stores)"
-                                 : "this Magento answers no /V1/store/storeConfigs; store details unknown",
-                          info, err);
+    return fallback_probe(
+        c,
+        acl ? "store details need the ACL resource Magento_Backend::store (Stores > Settings > All Stores)"
+            : "this Magento answers no /V1/store/storeConfigs; store details unknown",
+        info, err);
 }
 
 const char *m2_store_media_base(ferry_conn *c)
@@ -146,8 +148,8 @@ const char *m2_store_media_base(ferry_conn *c)
     ferry_error_clear(&e);
     const char *url = NULL;
     if (m2_store_config(c, &cfg, &e) == FERRY_OK && cfg != NULL) {
-        url = m2_str(cfg, "secure_base_media_url") ? m2_str(cfg, "secure_base_media_url")
-                                                   : m2_str(cfg, "base_media_url");
+        url =
+            m2_str(cfg, "secure_base_media_url") ? m2_str(cfg, "secure_base_media_url") : m2_str(cfg, "base_media_url");
     }
     if (url != NULL) {
         size_t n = strlen(url);

@@ -22,7 +22,10 @@ typedef struct m2_buf {
     int failed; /* an allocation failed: the content is incomplete */
 } m2_buf;
 
-#define M2_BUF_INIT {NULL, 0, 0, 0}
+#define M2_BUF_INIT                                                                                                    \
+    {                                                                                                                  \
+        NULL, 0, 0, 0                                                                                                  \
+    }
 
 /* Append `len` bytes / a string / a formatted string.  Return 0, or -1 when out of memory (also sets failed). */
 int m2_buf_add(m2_buf *b, const char *data, size_t len);

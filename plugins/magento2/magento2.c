@@ -38,9 +38,11 @@
 #define U FERRY_OP_UPDATE
 
 static const ferry_entity_spec entities[] = {
-    {"order", R | F, "key|number|id", "sales orders, read incrementally by updated_at (query: statuses, since, page_size)"},
-    {"order_comment", C, "", "a comment on an order, optionally changing its status ({order_id|number, comment, "
-                             "status, notify})"},
+    {"order", R | F, "key|number|id",
+     "sales orders, read incrementally by updated_at (query: statuses, since, page_size)"},
+    {"order_comment", C, "",
+     "a comment on an order, optionally changing its status ({order_id|number, comment, "
+     "status, notify})"},
     {"customer", R | F, "key|email|id", "customer accounts with their addresses, read incrementally by updated_at"},
     {"product", R | F | C | U, "key|sku|id",
      "catalogue products (simple, virtual, configurable, grouped, bundle), written by SKU to /rest/all/V1"},
@@ -48,8 +50,7 @@ static const ferry_entity_spec entities[] = {
     {NULL, 0, NULL, NULL}};
 
 static const ferry_action_spec actions[] = {
-    {"refresh_categories", "read the category tree again (after categories were changed in Magento)"},
-    {NULL, NULL}};
+    {"refresh_categories", "read the category tree again (after categories were changed in Magento)"}, {NULL, NULL}};
 
 static int is(const char *entity, const char *name)
 {
@@ -192,8 +193,7 @@ static json_t *stock_from_native(const json_t *native)
     return m2_stock_from_item(sku, native);
 }
 
-static int m2_from_native(ferry_conn *conn, const char *entity, const json_t *native, json_t **record,
-                          ferry_error *err)
+static int m2_from_native(ferry_conn *conn, const char *entity, const json_t *native, json_t **record, ferry_error *err)
 {
     *record = NULL;
     if (is(entity, "order")) {
@@ -201,8 +201,12 @@ static int m2_from_native(ferry_conn *conn, const char *entity, const json_t *na
     } else if (is(entity, "customer")) {
         *record = m2_customer_decode(native, err);
     } else if (is(entity, "product")) {
-        m2_product_context ctx = {conn ? conn->media_base_url : NULL, conn ? conn->ean_attribute : "ean",
-                                  conn ? conn->prices_include_tax : -1, NULL, NULL, NULL};
+        m2_product_context ctx = {conn ? conn->media_base_url : NULL,
+                                  conn ? conn->ean_attribute : "ean",
+                                  conn ? conn->prices_include_tax : -1,
+                                  NULL,
+                                  NULL,
+                                  NULL};
         *record = m2_product_decode(native, &ctx, err);
     } else if (is(entity, "stock")) {
         *record = stock_from_native(native);

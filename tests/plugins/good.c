@@ -25,8 +25,9 @@ static void good_close(ferry_conn *conn)
     (void)conn;
 }
 
-static const ferry_entity_spec entities[] = {{"thing", FERRY_OP_READ | FERRY_OP_FIND | FERRY_OP_CREATE | FERRY_OP_UPDATE, "id", "a test entity"},
-                                             {NULL, 0, NULL, NULL}};
+static const ferry_entity_spec entities[] = {
+    {"thing", FERRY_OP_READ | FERRY_OP_FIND | FERRY_OP_CREATE | FERRY_OP_UPDATE, "id", "a test entity"},
+    {NULL, 0, NULL, NULL}};
 
 static const ferry_setting_spec settings[] = {
     {"url", FERRY_SETTING_URL, FERRY_SETTING_REQUIRED, NULL, NULL, "where the things are"},
@@ -34,14 +35,8 @@ static const ferry_setting_spec settings[] = {
     {NULL, 0, 0, NULL, NULL, NULL}};
 
 static const ferry_plugin_descriptor descriptor = {
-    FERRY_PLUGIN_DESCRIPTOR_HEADER,
-    .name = "testgood",
-    .version = "1.2.3",
-    .description = "loader test plugin",
-    .entities = entities,
-    .settings = settings,
-    .open = good_open,
-    .close = good_close,
+    FERRY_PLUGIN_DESCRIPTOR_HEADER, .name = "testgood",   .version = "1.2.3", .description = "loader test plugin",
+    .entities = entities,           .settings = settings, .open = good_open,  .close = good_close,
 };
 
 FERRY_PLUGIN_EXPORT const ferry_plugin_descriptor *ferry_plugin_entry(const ferry_host *host)

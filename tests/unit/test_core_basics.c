@@ -120,7 +120,8 @@ TEST(error_format_names_flow_record_field_and_line)
     err.line = 42;
     char buf[512];
     ferry_error_format(&err, buf, sizeof(buf));
-    CHECK_STR_EQ(buf, "flow orders, record 000000012, field lines[1].sku (orders.lua:42): article ABC-1 does not exist");
+    CHECK_STR_EQ(buf,
+                 "flow orders, record 000000012, field lines[1].sku (orders.lua:42): article ABC-1 does not exist");
     CHECK_INT_EQ(ferry_exit_for_status(FERRY_CONFIG_ERROR), FERRY_EXIT_CONFIG);
     json_t *j = ferry_error_to_json(&err);
     CHECK_STR_EQ(json_string_value(json_object_get(j, "status")), "record");

@@ -115,23 +115,33 @@ static json_t *sample_refdata(void)
         "  \"TermsOfPaymentId\":\"11111111-1111-4111-8111-111111111130\",\"ShowPricesExclVatPC\":false,"
         "  \"UsesMoss\":true,\"ActivatedModules\":[]},"
         "\"termsofpayments\":["
-        "  {\"Id\":\"11111111-1111-4111-8111-111111111110\",\"Name\":\"10 dagar netto\",\"NameEnglish\":\"10 days net\","
+        "  {\"Id\":\"11111111-1111-4111-8111-111111111110\",\"Name\":\"10 dagar netto\",\"NameEnglish\":\"10 days "
+        "net\","
         "   \"NumberOfDays\":10,\"TermsOfPaymentTypeId\":0,\"AvailableForSales\":true},"
-        "  {\"Id\":\"11111111-1111-4111-8111-111111111130\",\"Name\":\"30 dagar netto\",\"NameEnglish\":\"30 days net\","
+        "  {\"Id\":\"11111111-1111-4111-8111-111111111130\",\"Name\":\"30 dagar netto\",\"NameEnglish\":\"30 days "
+        "net\","
         "   \"NumberOfDays\":30,\"TermsOfPaymentTypeId\":0,\"AvailableForSales\":true},"
-        "  {\"Id\":\"11111111-1111-4111-8111-111111111100\",\"Name\":\"Kortbetalning\",\"NameEnglish\":\"Card payment\","
+        "  {\"Id\":\"11111111-1111-4111-8111-111111111100\",\"Name\":\"Kortbetalning\",\"NameEnglish\":\"Card "
+        "payment\","
         "   \"NumberOfDays\":0,\"TermsOfPaymentTypeId\":3,\"AvailableForSales\":true}],"
-        "\"units\":[{\"Id\":\"22222222-2222-4222-8222-222222222201\",\"Name\":\"Styck\",\"Code\":\"ST\",\"Abbreviation\":\"st\"},"
-        "  {\"Id\":\"22222222-2222-4222-8222-222222222202\",\"Name\":\"Kilogram\",\"Code\":\"KG\",\"Abbreviation\":\"kg\"}],"
+        "\"units\":[{\"Id\":\"22222222-2222-4222-8222-222222222201\",\"Name\":\"Styck\",\"Code\":\"ST\","
+        "\"Abbreviation\":\"st\"},"
+        "  "
+        "{\"Id\":\"22222222-2222-4222-8222-222222222202\",\"Name\":\"Kilogram\",\"Code\":\"KG\",\"Abbreviation\":"
+        "\"kg\"}],"
         "\"articleaccountcodings\":["
-        "  {\"Id\":\"33333333-3333-4333-8333-333333333325\",\"Name\":\"Varor 25% moms\",\"Type\":\"Goods\",\"VatRate\":\"25%\","
+        "  {\"Id\":\"33333333-3333-4333-8333-333333333325\",\"Name\":\"Varor 25% "
+        "moms\",\"Type\":\"Goods\",\"VatRate\":\"25%\","
         "   \"VatRatePercent\":0.25,\"IsActive\":true},"
-        "  {\"Id\":\"33333333-3333-4333-8333-333333333312\",\"Name\":\"Varor 12% moms\",\"Type\":\"Goods\",\"VatRate\":\"12%\","
+        "  {\"Id\":\"33333333-3333-4333-8333-333333333312\",\"Name\":\"Varor 12% "
+        "moms\",\"Type\":\"Goods\",\"VatRate\":\"12%\","
         "   \"VatRatePercent\":0.12,\"IsActive\":true},"
-        "  {\"Id\":\"33333333-3333-4333-8333-333333333399\",\"Name\":\"Tjänster 25% moms\",\"Type\":\"Service\",\"VatRate\":\"25%\","
+        "  {\"Id\":\"33333333-3333-4333-8333-333333333399\",\"Name\":\"Tjänster 25% "
+        "moms\",\"Type\":\"Service\",\"VatRate\":\"25%\","
         "   \"VatRatePercent\":25,\"IsActive\":true}],"
         "\"deliverymethods\":[{\"Id\":\"44444444-4444-4444-8444-444444444401\",\"Name\":\"PostNord\",\"Code\":\"PN\"}],"
-        "\"deliveryterms\":[{\"Id\":\"44444444-4444-4444-8444-444444444402\",\"Name\":\"Fritt vårt lager\",\"Code\":\"EXW\"}],"
+        "\"deliveryterms\":[{\"Id\":\"44444444-4444-4444-8444-444444444402\",\"Name\":\"Fritt vårt "
+        "lager\",\"Code\":\"EXW\"}],"
         "\"countries\":[{\"Code\":\"SE\",\"Name\":\"Sverige\",\"IsEuMember\":true}],"
         "\"currencies\":[{\"Code\":\"SEK\"},{\"Code\":\"EUR\"}],"
         "\"fiscalyears\":[],\"vatcodes\":[],\"accounts\":[]}",
@@ -291,7 +301,7 @@ TEST(vat_net_gross_on_scaled_integers)
     CHECK_INT_EQ(ea_dec_add_vat(1000000, 2500, 2, &gross), 0); /* 100.00 at 25 % */
     CHECK_INT_EQ(gross, 1250000);
     CHECK_INT_EQ(ea_dec_remove_vat(999000, 2500, 2, &net), 0); /* 99.90 incl. */
-    CHECK_INT_EQ(net, 799200);                                   /* 79.92 */
+    CHECK_INT_EQ(net, 799200);                                 /* 79.92 */
     /* 0.05 * 1.25 = 0.0625 -> 0.06; 0.1 * 1.25 = 0.125 -> 0.13 (half away) */
     CHECK_INT_EQ(ea_dec_add_vat(500, 2500, 2, &gross), 0);
     CHECK_INT_EQ(gross, 600);
@@ -319,10 +329,11 @@ static int classify(long status, const char *body, const char *method, const cha
 TEST(validation_errors_name_the_canonical_field)
 {
     ferry_error err;
-    int rc = classify(400,
-                      "{\"ErrorCode\":2000,\"DeveloperErrorMessage\":\"Validation failed.\",\"ErrorId\":\"e-1\","
-                      "\"Errors\":[{\"Field\":\"InvoicePostalCode\",\"ErrorCode\":\"MaxLength\",\"Message\":\"too long\"}]}",
-                      "POST", "customer", &err);
+    int rc =
+        classify(400,
+                 "{\"ErrorCode\":2000,\"DeveloperErrorMessage\":\"Validation failed.\",\"ErrorId\":\"e-1\","
+                 "\"Errors\":[{\"Field\":\"InvoicePostalCode\",\"ErrorCode\":\"MaxLength\",\"Message\":\"too long\"}]}",
+                 "POST", "customer", &err);
     CHECK_INT_EQ(rc, FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "invoice_address.postcode");
     CHECK_STR_EQ(err.code, "2000");
@@ -336,8 +347,9 @@ TEST(validation_errors_name_the_canonical_field)
     rc = classify(400, "{\"ErrorCode\":2000,\"Errors\":[{\"Field\":\"BuyersOrderReference\",\"Message\":\"long\"}]}",
                   "POST", "document", &err);
     CHECK_STR_EQ(err.field, "external_reference");
-    rc = classify(400, "{\"ErrorCode\":4025,\"DeveloperErrorMessage\":\"Invalid VAT number.\",\"ErrorId\":\"e\","
-                       "\"Errors\":[{\"Field\":\"VatNumber\",\"Message\":\"bad\"}]}",
+    rc = classify(400,
+                  "{\"ErrorCode\":4025,\"DeveloperErrorMessage\":\"Invalid VAT number.\",\"ErrorId\":\"e\","
+                  "\"Errors\":[{\"Field\":\"VatNumber\",\"Message\":\"bad\"}]}",
                   "POST", "customer", &err);
     CHECK_INT_EQ(rc, FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "vat_number");
@@ -347,8 +359,9 @@ TEST(validation_errors_name_the_canonical_field)
 TEST(error_4002_means_two_things)
 {
     ferry_error err;
-    int rc = classify(403, "{\"ErrorCode\":4002,\"DeveloperErrorMessage\":\"No access to module: Order.\",\"ErrorId\":\"e\"}",
-                      "POST", "document", &err);
+    int rc = classify(
+        403, "{\"ErrorCode\":4002,\"DeveloperErrorMessage\":\"No access to module: Order.\",\"ErrorId\":\"e\"}", "POST",
+        "document", &err);
     CHECK_INT_EQ(rc, FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "NoAccessToModule");
     rc = classify(400, "{\"ErrorCode\":4002,\"DeveloperErrorMessage\":\"The article is inactive.\",\"ErrorId\":\"e\"}",
@@ -360,8 +373,9 @@ TEST(error_4002_means_two_things)
 TEST(config_errors_say_what_to_do)
 {
     ferry_error err;
-    CHECK_INT_EQ(classify(403, "{\"ErrorCode\":4003,\"DeveloperErrorMessage\":\"x\",\"ErrorId\":\"e\"}", "GET", NULL, &err),
-                 FERRY_CONFIG_ERROR);
+    CHECK_INT_EQ(
+        classify(403, "{\"ErrorCode\":4003,\"DeveloperErrorMessage\":\"x\",\"ErrorId\":\"e\"}", "GET", NULL, &err),
+        FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "startup guide");
     CHECK_INT_EQ(classify(403, "{\"ErrorCode\":4004,\"ErrorId\":\"e\"}", "GET", NULL, &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "not active");
@@ -375,16 +389,19 @@ TEST(config_errors_say_what_to_do)
 TEST(retry_after_comes_from_header_message_or_default)
 {
     CHECK_INT_EQ(ea_error_retry_delay_ms(7000, "Try again in 55 seconds."), 7000);
-    CHECK_INT_EQ(ea_error_retry_delay_ms(-1, "API calls quota exceeded! maximum admitted 600 per Minute. Try again in 55 seconds."),
+    CHECK_INT_EQ(ea_error_retry_delay_ms(
+                     -1, "API calls quota exceeded! maximum admitted 600 per Minute. Try again in 55 seconds."),
                  55000);
     CHECK_INT_EQ(ea_error_retry_delay_ms(0, "Try again in 3 seconds."), 3000);
     CHECK_INT_EQ(ea_error_retry_delay_ms(-1, "API calls quota exceeded!"), 60000);
     CHECK_INT_EQ(ea_error_retry_delay_ms(-1, NULL), 60000);
     ferry_error err;
-    CHECK_INT_EQ(classify(429, "{\"ErrorCode\":4010,\"DeveloperErrorMessage\":\"API calls quota exceeded! maximum admitted 600 "
-                               "per Minute. Try again in 12 seconds.\",\"ErrorId\":\"e\"}",
-                          "GET", NULL, &err),
-                 FERRY_RETRY);
+    CHECK_INT_EQ(
+        classify(429,
+                 "{\"ErrorCode\":4010,\"DeveloperErrorMessage\":\"API calls quota exceeded! maximum admitted 600 "
+                 "per Minute. Try again in 12 seconds.\",\"ErrorId\":\"e\"}",
+                 "GET", NULL, &err),
+        FERRY_RETRY);
     CHECK_INT_EQ(err.retry_after_ms, 12000);
     CHECK_INT_EQ(classify(500, "{\"ErrorCode\":5000,\"ErrorId\":\"e\"}", "POST", "document", &err), FERRY_RETRY);
     CHECK(err.flags & FERRY_ERROR_MAYBE_APPLIED);
@@ -420,9 +437,11 @@ TEST(rate_buckets_collapse_ids)
 {
     char b[128];
     CHECK_STR_EQ(ea_api_bucket_name("/customers", b, sizeof(b)), "/v2/customers");
-    CHECK_STR_EQ(ea_api_bucket_name("/Customers/8a0b1c2d-0000-4000-8000-000000000001", b, sizeof(b)), "/v2/customers/{id}");
-    CHECK_STR_EQ(ea_api_bucket_name("/customerinvoicedrafts/8a0b1c2d-0000-4000-8000-000000000001/convert", b, sizeof(b)),
-                 "/v2/customerinvoicedrafts/{id}/convert");
+    CHECK_STR_EQ(ea_api_bucket_name("/Customers/8a0b1c2d-0000-4000-8000-000000000001", b, sizeof(b)),
+                 "/v2/customers/{id}");
+    CHECK_STR_EQ(
+        ea_api_bucket_name("/customerinvoicedrafts/8a0b1c2d-0000-4000-8000-000000000001/convert", b, sizeof(b)),
+        "/v2/customerinvoicedrafts/{id}/convert");
 }
 
 TEST(cursor_skips_seen_ids_and_never_loses_ties)
@@ -471,10 +490,11 @@ TEST(customer_private_and_company_to_native)
     }
     ferry_error err;
     ferry_error_clear(&err);
-    json_t *rec = json_loads("{\"key\":\"k\",\"first_name\":\"Anna\",\"last_name\":\"Andersson\",\"email\":\"anna@example.se\","
-                             "\"invoice_address\":{\"street\":[\"Storgatan 1\",\"lgh 1102\",\"uppg. B\"],\"postcode\":\"111 22\","
-                             "\"city\":\"Stockholm\",\"country\":\"se\"},\"target_fields\":{\"Note\":\"from the shop\"}}",
-                             0, NULL);
+    json_t *rec =
+        json_loads("{\"key\":\"k\",\"first_name\":\"Anna\",\"last_name\":\"Andersson\",\"email\":\"anna@example.se\","
+                   "\"invoice_address\":{\"street\":[\"Storgatan 1\",\"lgh 1102\",\"uppg. B\"],\"postcode\":\"111 22\","
+                   "\"city\":\"Stockholm\",\"country\":\"se\"},\"target_fields\":{\"Note\":\"from the shop\"}}",
+                   0, NULL);
     json_t *n = NULL;
     CHECK_INT_EQ(ea_map_customer_to_native(c, rec, EA_MAP_CREATE, &n, &err), FERRY_OK);
     CHECK_STR_EQ(ea_json_str(n, "Name"), "Anna Andersson");
@@ -488,12 +508,13 @@ TEST(customer_private_and_company_to_native)
     json_decref(n);
     json_decref(rec);
 
-    rec = json_loads("{\"key\":\"k\",\"is_company\":true,\"name\":\"Bolaget AB\",\"organisation_number\":\"556012-3456\","
-                     "\"vat_number\":\"SE556012345601\",\"terms_of_payment\":\"10\","
-                     "\"contact_person\":{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"email\":\"bo@bolaget.se\"},"
-                     "\"addresses\":[{\"street_name\":\"Kungsgatan\",\"house_number\":\"5\",\"postcode\":\"41119\","
-                     "\"city\":\"Göteborg\",\"country\":\"SE\"}]}",
-                     0, NULL);
+    rec =
+        json_loads("{\"key\":\"k\",\"is_company\":true,\"name\":\"Bolaget AB\",\"organisation_number\":\"556012-3456\","
+                   "\"vat_number\":\"SE556012345601\",\"terms_of_payment\":\"10\","
+                   "\"contact_person\":{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"email\":\"bo@bolaget.se\"},"
+                   "\"addresses\":[{\"street_name\":\"Kungsgatan\",\"house_number\":\"5\",\"postcode\":\"41119\","
+                   "\"city\":\"Göteborg\",\"country\":\"SE\"}]}",
+                   0, NULL);
     CHECK_INT_EQ(ea_map_customer_to_native(c, rec, EA_MAP_CREATE, &n, &err), FERRY_OK);
     CHECK(json_is_false(json_object_get(n, "IsPrivatePerson")));
     CHECK_STR_EQ(ea_json_str(n, "CorporateIdentityNumber"), "556012-3456");
@@ -504,9 +525,10 @@ TEST(customer_private_and_company_to_native)
     json_decref(rec);
 
     /* unknown terms: a record error naming the field, the value and the valid ones */
-    rec = json_loads("{\"key\":\"k\",\"name\":\"X\",\"terms_of_payment\":\"45 days\",\"invoice_address\":{\"city\":\"A\","
-                     "\"postcode\":\"1\"}}",
-                     0, NULL);
+    rec =
+        json_loads("{\"key\":\"k\",\"name\":\"X\",\"terms_of_payment\":\"45 days\",\"invoice_address\":{\"city\":\"A\","
+                   "\"postcode\":\"1\"}}",
+                   0, NULL);
     CHECK_INT_EQ(ea_map_customer_to_native(c, rec, EA_MAP_CREATE, &n, &err), FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "terms_of_payment");
     CHECK_STR_CONTAINS(err.message, "'45 days'");
@@ -531,9 +553,10 @@ TEST(article_prices_agree_with_the_coding)
     ferry_error err;
     ferry_error_clear(&err);
     json_t *n = NULL;
-    json_t *rec = json_loads("{\"key\":\"k\",\"sku\":\"SKU-1\",\"name\":\"Kaffe\",\"gross_price\":\"99.90\",\"vat_rate\":\"12\","
-                             "\"ean\":\"7310865004703\",\"unit\":\"KG\",\"stock\":{\"qty\":\"12\"}}",
-                             0, NULL);
+    json_t *rec =
+        json_loads("{\"key\":\"k\",\"sku\":\"SKU-1\",\"name\":\"Kaffe\",\"gross_price\":\"99.90\",\"vat_rate\":\"12\","
+                   "\"ean\":\"7310865004703\",\"unit\":\"KG\",\"stock\":{\"qty\":\"12\"}}",
+                   0, NULL);
     CHECK_INT_EQ(ea_map_article_to_native(c, rec, NULL, &n, &err), FERRY_OK);
     CHECK_STR_EQ(ea_json_str(n, "Number"), "SKU-1");
     CHECK_STR_EQ(ea_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333312");
@@ -550,7 +573,8 @@ TEST(article_prices_agree_with_the_coding)
     json_decref(n);
     json_decref(rec);
     /* a service at the default rate, net price given */
-    rec = json_loads("{\"key\":\"k\",\"number\":\"SRV\",\"name\":\"Install\",\"type\":\"virtual\",\"net_price\":\"100\"}", 0, NULL);
+    rec = json_loads(
+        "{\"key\":\"k\",\"number\":\"SRV\",\"name\":\"Install\",\"type\":\"virtual\",\"net_price\":\"100\"}", 0, NULL);
     CHECK_INT_EQ(ea_map_article_to_native(c, rec, NULL, &n, &err), FERRY_OK);
     CHECK_STR_EQ(ea_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333399");
     CHECK_INT_EQ(json_integer_value(json_object_get(n, "GrossPrice")), 125);
@@ -578,11 +602,13 @@ TEST(document_rows_and_reference)
     ferry_error_clear(&err);
     json_t *rec = json_loads(
         "{\"key\":\"7\",\"type\":\"order\",\"external_reference\":\"100000023\",\"date\":\"2026-02-27T13:14:15Z\","
-        "\"customer_id\":\"55555555-5555-4555-8555-555555555555\",\"delivery_method\":\"postnord\",\"prices_include_vat\":true,"
+        "\"customer_id\":\"55555555-5555-4555-8555-555555555555\",\"delivery_method\":\"postnord\",\"prices_include_"
+        "vat\":true,"
         "\"terms_of_payment\":\"Card payment\",\"rows\":["
         " {\"article_id\":\"66666666-6666-4666-8666-666666666666\",\"quantity\":\"2\",\"unit_price\":\"125.00\","
         "  \"unit_price_excl\":\"100.00\",\"discount_percentage\":\"0.1\",\"vat_rate\":\"25\"},"
-        " {\"article_id\":\"66666666-6666-4666-8666-666666666667\",\"quantity\":\"1\",\"unit_price\":\"99.90\",\"vat_rate\":\"12\"},"
+        " {\"article_id\":\"66666666-6666-4666-8666-666666666667\",\"quantity\":\"1\",\"unit_price\":\"99.90\",\"vat_"
+        "rate\":\"12\"},"
         " {\"kind\":\"text\",\"text\":\"Thank you\"}]}",
         0, NULL);
     json_t *n = NULL;
@@ -597,7 +623,8 @@ TEST(document_rows_and_reference)
     json_t *rows = json_object_get(n, "Rows");
     CHECK_INT_EQ(json_array_size(rows), 3);
     CHECK_INT_EQ(json_integer_value(json_object_get(json_array_get(rows, 0), "UnitPrice")), 100);
-    char *text = json_dumps(json_object_get(json_array_get(rows, 1), "UnitPrice"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    char *text =
+        json_dumps(json_object_get(json_array_get(rows, 1), "UnitPrice"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     CHECK_STR_EQ(text, "89.2");
     free(text);
     CHECK(json_is_true(json_object_get(json_array_get(rows, 2), "IsTextRow")));
@@ -611,9 +638,10 @@ TEST(document_rows_and_reference)
     json_decref(n);
     json_decref(rec);
     /* too many quantity decimals on an invoice, a discount in percent, a long reference */
-    rec = json_loads("{\"type\":\"invoice_draft\",\"customer_id\":\"55555555-5555-4555-8555-555555555555\",\"rows\":["
-                     "{\"article_id\":\"66666666-6666-4666-8666-666666666666\",\"quantity\":\"1.125\",\"unit_price\":\"1\"}]}",
-                     0, NULL);
+    rec = json_loads(
+        "{\"type\":\"invoice_draft\",\"customer_id\":\"55555555-5555-4555-8555-555555555555\",\"rows\":["
+        "{\"article_id\":\"66666666-6666-4666-8666-666666666666\",\"quantity\":\"1.125\",\"unit_price\":\"1\"}]}",
+        0, NULL);
     CHECK_INT_EQ(ea_docmap_to_native(c, rec, EA_DOC_DRAFT, -1, &n, &err), FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "rows[0].quantity");
     json_decref(rec);
@@ -641,12 +669,13 @@ TEST(document_totals_from_native)
         CHECK(c != NULL);
         return;
     }
-    json_t *inv = json_loads("{\"Id\":\"i\",\"InvoiceNumber\":7,\"CurrencyCode\":\"SEK\",\"CustomerId\":\"cu\","
-                             "\"BuyersOrderReference\":\"100000023\",\"InvoiceDate\":\"2026-03-01T00:00:00\","
-                             "\"TotalAmountInvoiceCurrency\":351,\"TotalVatAmountInvoiceCurrency\":70.11,\"TotalRoundings\":0.4,"
-                             "\"VatSpecification\":[{\"AmountInvoiceCurrency\":280.49,\"VatAmountInvoiceCurrency\":70.11,"
-                             "\"VatPercent\":0.25}],\"IncludesVat\":true,\"Rows\":[]}",
-                             0, NULL);
+    json_t *inv =
+        json_loads("{\"Id\":\"i\",\"InvoiceNumber\":7,\"CurrencyCode\":\"SEK\",\"CustomerId\":\"cu\","
+                   "\"BuyersOrderReference\":\"100000023\",\"InvoiceDate\":\"2026-03-01T00:00:00\","
+                   "\"TotalAmountInvoiceCurrency\":351,\"TotalVatAmountInvoiceCurrency\":70.11,\"TotalRoundings\":0.4,"
+                   "\"VatSpecification\":[{\"AmountInvoiceCurrency\":280.49,\"VatAmountInvoiceCurrency\":70.11,"
+                   "\"VatPercent\":0.25}],\"IncludesVat\":true,\"Rows\":[]}",
+                   0, NULL);
     json_t *r = ea_docmap_from_native(c, EA_DOC_INVOICE, inv, 1);
     CHECK_STR_EQ(ea_json_str(r, "number"), "7");
     CHECK_STR_EQ(ea_json_str(r, "total"), "351.00");

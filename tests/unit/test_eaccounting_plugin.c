@@ -524,8 +524,8 @@ static void refreshing_child(int go_fd)
         _exit(4);
     }
     json_t *found = NULL;
-    int rc = ferry_loader_find(l, "eaccounting")->desc->find(ep->conn, "customer", "email", "x@example.com", &found,
-                                                              &err);
+    int rc =
+        ferry_loader_find(l, "eaccounting")->desc->find(ep->conn, "customer", "email", "x@example.com", &found, &err);
     if (rc != FERRY_OK) {
         printf("# child %ld: %s\n", (long)getpid(), err.message);
         fflush(stdout);
@@ -574,12 +574,13 @@ TEST(customers_private_and_company_create_and_update)
         return;
     }
     json_t *c = NULL;
-    CHECK_INT_EQ(create(ep, "customer",
-                        "{\"key\":\"anna\",\"first_name\":\"Anna\",\"last_name\":\"Andersson\",\"email\":\"anna@example.se\","
-                        "\"phone\":\"08-123 45\",\"invoice_address\":{\"street\":[\"Storgatan 1\"],\"postcode\":\"111 22\","
-                        "\"city\":\"Stockholm\",\"country\":\"SE\"},\"target_fields\":{\"Note\":\"from the shop\"}}",
-                        &c, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        create(ep, "customer",
+               "{\"key\":\"anna\",\"first_name\":\"Anna\",\"last_name\":\"Andersson\",\"email\":\"anna@example.se\","
+               "\"phone\":\"08-123 45\",\"invoice_address\":{\"street\":[\"Storgatan 1\"],\"postcode\":\"111 22\","
+               "\"city\":\"Stockholm\",\"country\":\"SE\"},\"target_fields\":{\"Note\":\"from the shop\"}}",
+               &c, &err),
+        FERRY_OK);
     CHECK(str(c, "id") != NULL);
     CHECK(json_is_false(json_object_get(c, "is_company")));
     CHECK_STR_EQ(str(c, "email"), "anna@example.se");
@@ -587,16 +588,18 @@ TEST(customers_private_and_company_create_and_update)
     ferry_strlcpy(private_customer_id, str(c, "id") ? str(c, "id") : "", sizeof(private_customer_id));
     json_decref(c);
 
-    CHECK_INT_EQ(create(ep, "customer",
-                        "{\"key\":\"bolaget\",\"is_company\":true,\"name\":\"Bolaget AB\",\"email\":\"info@bolaget.se\","
-                        "\"organisation_number\":\"556012-3456\",\"vat_number\":\"SE556012345601\",\"customer_number\":\"B-100\","
-                        "\"contact_person\":{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"email\":\"bo@bolaget.se\","
-                        "\"phone\":\"070-1\"},\"invoice_address\":{\"street\":[\"Kungsgatan 5\"],\"postcode\":\"41119\","
-                        "\"city\":\"Göteborg\",\"country\":\"SE\"},\"delivery_address\":{\"name\":\"Bolaget lager\","
-                        "\"street\":[\"Hamnvägen 2\"],\"postcode\":\"41120\",\"city\":\"Göteborg\",\"country\":\"SE\"},"
-                        "\"target_fields\":{\"Note\":\"key account\"}}",
-                        &c, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        create(
+            ep, "customer",
+            "{\"key\":\"bolaget\",\"is_company\":true,\"name\":\"Bolaget AB\",\"email\":\"info@bolaget.se\","
+            "\"organisation_number\":\"556012-3456\",\"vat_number\":\"SE556012345601\",\"customer_number\":\"B-100\","
+            "\"contact_person\":{\"first_name\":\"Bo\",\"last_name\":\"Ek\",\"email\":\"bo@bolaget.se\","
+            "\"phone\":\"070-1\"},\"invoice_address\":{\"street\":[\"Kungsgatan 5\"],\"postcode\":\"41119\","
+            "\"city\":\"Göteborg\",\"country\":\"SE\"},\"delivery_address\":{\"name\":\"Bolaget lager\","
+            "\"street\":[\"Hamnvägen 2\"],\"postcode\":\"41120\",\"city\":\"Göteborg\",\"country\":\"SE\"},"
+            "\"target_fields\":{\"Note\":\"key account\"}}",
+            &c, &err),
+        FERRY_OK);
     CHECK(json_is_true(json_object_get(c, "is_company")));
     CHECK_STR_EQ(str(c, "customer_number"), "B-100");
     CHECK_STR_EQ(nstr(c, "ContactPersonName"), "Bo Ek");
@@ -681,10 +684,11 @@ TEST(read_page_pages_through_every_customer_incrementally)
     }
     for (int i = 0; i < 11; i++) {
         char rec[512];
-        snprintf(rec, sizeof(rec),
-                 "{\"key\":\"p%d\",\"name\":\"Pager %d\",\"email\":\"pager%d@example.com\",\"invoice_address\":{\"city\":"
-                 "\"Umeå\",\"postcode\":\"90326\"}}",
-                 i, i, i);
+        snprintf(
+            rec, sizeof(rec),
+            "{\"key\":\"p%d\",\"name\":\"Pager %d\",\"email\":\"pager%d@example.com\",\"invoice_address\":{\"city\":"
+            "\"Umeå\",\"postcode\":\"90326\"}}",
+            i, i, i);
         json_t *c = NULL;
         CHECK_INT_EQ(create(ep, "customer", rec, &c, &err), FERRY_OK);
         json_decref(c);
@@ -708,8 +712,7 @@ TEST(read_page_pages_through_every_customer_incrementally)
         calls++;
         size_t i;
         json_t *r;
-        json_array_foreach(records, i, r)
-        {
+        json_array_foreach (records, i, r) {
             CHECK_MSG(json_object_get(seen, str(r, "key")) == NULL, "handed out twice: %s", str(r, "key"));
             json_object_set_new(seen, str(r, "key"), json_true());
             CHECK(str(r, "id") != NULL && str(r, "name") != NULL);
@@ -761,11 +764,12 @@ TEST(articles_net_gross_ean_create_and_update)
         return;
     }
     json_t *a = NULL;
-    CHECK_INT_EQ(create(ep, "article",
-                        "{\"key\":\"KAFFE-500\",\"sku\":\"KAFFE-500\",\"name\":\"Kaffe 500 g\",\"gross_price\":\"99.90\","
-                        "\"vat_rate\":\"12\",\"ean\":\"7310865004703\",\"unit\":\"kg\",\"stock\":{\"qty\":\"40\"}}",
-                        &a, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        create(ep, "article",
+               "{\"key\":\"KAFFE-500\",\"sku\":\"KAFFE-500\",\"name\":\"Kaffe 500 g\",\"gross_price\":\"99.90\","
+               "\"vat_rate\":\"12\",\"ean\":\"7310865004703\",\"unit\":\"kg\",\"stock\":{\"qty\":\"40\"}}",
+               &a, &err),
+        FERRY_OK);
     CHECK_STR_EQ(str(a, "number"), "KAFFE-500");
     CHECK_STR_EQ(str(a, "net_price"), "89.20");
     CHECK_STR_EQ(str(a, "gross_price"), "99.90");
@@ -786,10 +790,12 @@ TEST(articles_net_gross_ean_create_and_update)
     json_decref(rec);
     json_decref(a);
 
-    CHECK_INT_EQ(create(ep, "article",
-                        "{\"key\":\"BRYGG\",\"number\":\"BRYGG\",\"name\":\"Bryggare\",\"net_price\":\"100\",\"vat_rate\":\"25\"}",
-                        &a, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        create(
+            ep, "article",
+            "{\"key\":\"BRYGG\",\"number\":\"BRYGG\",\"name\":\"Bryggare\",\"net_price\":\"100\",\"vat_rate\":\"25\"}",
+            &a, &err),
+        FERRY_OK);
     CHECK_STR_EQ(str(a, "gross_price"), "125.00");
     ferry_strlcpy(article_id, str(a, "id") ? str(a, "id") : "", sizeof(article_id));
     json_decref(a);
@@ -833,10 +839,12 @@ TEST(documents_of_each_type_carry_the_external_reference)
         return;
     }
     char row_by_id[256], row_by_number[256];
-    snprintf(row_by_id, sizeof(row_by_id), "{\"article_id\":\"%s\",\"quantity\":\"2\",\"unit_price\":\"125.00\"}", article_id);
-    snprintf(row_by_number, sizeof(row_by_number),
-             "{\"article_number\":\"BRYGG\",\"quantity\":\"2\",\"unit_price\":\"125.00\",\"unit_price_excl\":\"100.00\","
-             "\"vat_rate\":\"25\"}");
+    snprintf(row_by_id, sizeof(row_by_id), "{\"article_id\":\"%s\",\"quantity\":\"2\",\"unit_price\":\"125.00\"}",
+             article_id);
+    snprintf(
+        row_by_number, sizeof(row_by_number),
+        "{\"article_number\":\"BRYGG\",\"quantity\":\"2\",\"unit_price\":\"125.00\",\"unit_price_excl\":\"100.00\","
+        "\"vat_rate\":\"25\"}");
     static const struct {
         const char *type, *ref;
         int by_number;
@@ -869,7 +877,8 @@ TEST(documents_of_each_type_carry_the_external_reference)
     }
     /* nothing for an unknown reference (three lookups, no error) */
     json_t *found = NULL;
-    CHECK_INT_EQ(find(ep, "document", "external_reference", "x' or 1 eq 1 or YourReference ne '", &found, &err), FERRY_OK);
+    CHECK_INT_EQ(find(ep, "document", "external_reference", "x' or 1 eq 1 or YourReference ne '", &found, &err),
+                 FERRY_OK);
     CHECK(found == NULL);
     /* to_native writes nothing */
     admin_do("POST", "/_emulator/requests/reset", NULL);
@@ -950,15 +959,17 @@ TEST(every_error_class)
     CHECK_STR_EQ(err.field, "name");
     CHECK_STR_EQ(err.code, "2000");
     CHECK_STR_CONTAINS(err.message, "ErrorId");
-    CHECK_INT_EQ(create(ep, "customer",
-                        "{\"key\":\"vat\",\"name\":\"Fel AB\",\"is_company\":true,\"vat_number\":\"SE123\",\"invoice_address\":"
-                        "{\"city\":\"Lund\",\"postcode\":\"22100\",\"country\":\"SE\"}}",
-                        &c, &err),
-                 FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(
+        create(ep, "customer",
+               "{\"key\":\"vat\",\"name\":\"Fel AB\",\"is_company\":true,\"vat_number\":\"SE123\",\"invoice_address\":"
+               "{\"city\":\"Lund\",\"postcode\":\"22100\",\"country\":\"SE\"}}",
+               &c, &err),
+        FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "vat_number");
     CHECK_STR_EQ(err.code, "4025");
     /* 4002 NoAccessToModule: orders not in the subscription */
-    char *order = doc_json("order", "100000901", "{\"article_number\":\"BRYGG\",\"quantity\":\"1\",\"unit_price\":\"125\"}");
+    char *order =
+        doc_json("order", "100000901", "{\"article_number\":\"BRYGG\",\"quantity\":\"1\",\"unit_price\":\"125\"}");
     admin_do("POST", "/_emulator/company", json_pack("{s:b}", "order_module", 0));
     CHECK_INT_EQ(create(ep, "document", order, &c, &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "module");
@@ -966,7 +977,8 @@ TEST(every_error_class)
     admin_do("POST", "/_emulator/company", json_pack("{s:b}", "order_module", 1));
     free(order);
     /* 3001: no fiscal year for the date */
-    char *draft = doc_json("invoice_draft", "100000902", "{\"article_number\":\"BRYGG\",\"quantity\":\"1\",\"unit_price\":\"125\"}");
+    char *draft = doc_json("invoice_draft", "100000902",
+                           "{\"article_number\":\"BRYGG\",\"quantity\":\"1\",\"unit_price\":\"125\"}");
     admin_do("POST", "/_emulator/company", json_pack("{s:b}", "fiscal_years", 0));
     CHECK_INT_EQ(create(ep, "document", draft, &c, &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "fiscal year");
@@ -986,9 +998,9 @@ TEST(every_error_class)
     admin_do("POST", "/_emulator/company", json_pack("{s:b}", "active", 1));
     /* 429 that outlasts the host's retries: FERRY_RETRY with eAccounting's wait */
     admin_do("POST", "/_emulator/faults",
-             json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:s}, s:{s:i, s:s, s:s}}", "route", "/v2/customers", "method", "GET",
-                       "count", 5, "kind", "status", "status", 429, "headers", "Retry-After", "0", "body", "ErrorCode",
-                       4010, "DeveloperErrorMessage",
+             json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:s}, s:{s:i, s:s, s:s}}", "route", "/v2/customers", "method",
+                       "GET", "count", 5, "kind", "status", "status", 429, "headers", "Retry-After", "0", "body",
+                       "ErrorCode", 4010, "DeveloperErrorMessage",
                        "API calls quota exceeded! maximum admitted 600 per Minute. Try again in 42 seconds.", "ErrorId",
                        "3fa7da17-eeb2-48f6-997d-0be158f4cba4"));
     json_t *found = NULL;
@@ -997,23 +1009,24 @@ TEST(every_error_class)
     CHECK_STR_EQ(err.code, "4010");
     /* 500: retry later */
     admin_do("POST", "/_emulator/faults",
-             json_pack("{s:s, s:s, s:i, s:s, s:i}", "route", "/v2/customers", "method", "GET", "count", 1, "kind", "status",
-                       "status", 500));
+             json_pack("{s:s, s:s, s:i, s:s, s:i}", "route", "/v2/customers", "method", "GET", "count", 1, "kind",
+                       "status", "status", 500));
     CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_RETRY);
     CHECK_STR_EQ(err.code, "5000");
     /* 503 once: the host retries it and nobody notices */
     admin_do("POST", "/_emulator/faults",
-             json_pack("{s:s, s:s, s:i, s:s, s:i}", "route", "/v2/customers", "method", "GET", "count", 1, "kind", "status",
-                       "status", 503));
+             json_pack("{s:s, s:s, s:i, s:s, s:i}", "route", "/v2/customers", "method", "GET", "count", 1, "kind",
+                       "status", "status", 503));
     CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_OK);
     CHECK(found != NULL);
     json_decref(found);
     /* an unknown terms of payment: a record error naming field and value, no request */
-    CHECK_INT_EQ(create(ep, "customer",
-                        "{\"key\":\"t\",\"name\":\"T\",\"terms_of_payment\":\"45 dagar\",\"invoice_address\":{\"city\":\"A\","
-                        "\"postcode\":\"1\"}}",
-                        &c, &err),
-                 FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(
+        create(ep, "customer",
+               "{\"key\":\"t\",\"name\":\"T\",\"terms_of_payment\":\"45 dagar\",\"invoice_address\":{\"city\":\"A\","
+               "\"postcode\":\"1\"}}",
+               &c, &err),
+        FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "terms_of_payment");
     CHECK_STR_CONTAINS(err.message, "'45 dagar'");
     ferry_endpoint_close(ep);
@@ -1091,7 +1104,9 @@ TEST(reference_data_is_cached_across_opens)
     CHECK(str(native, "TermsOfPaymentId") != NULL);
     json_decref(native);
     json_decref(rec);
-    rec = json_loads("{\"key\":\"y\",\"sku\":\"Y\",\"name\":\"Y\",\"net_price\":\"10\",\"vat_rate\":\"6\",\"unit\":\"pkt\"}", 0, NULL);
+    rec = json_loads(
+        "{\"key\":\"y\",\"sku\":\"Y\",\"name\":\"Y\",\"net_price\":\"10\",\"vat_rate\":\"6\",\"unit\":\"pkt\"}", 0,
+        NULL);
     CHECK_INT_EQ(plugin->desc->to_native(ep->conn, "article", rec, &native, &err), FERRY_OK);
     CHECK(json_real_value(json_object_get(native, "GrossPrice")) > 10.59 &&
           json_real_value(json_object_get(native, "GrossPrice")) < 10.61);
@@ -1107,7 +1122,8 @@ TEST(reference_data_is_cached_across_opens)
     ferry_endpoint_close(ep);
 }
 
-/* ---- main --------------------------------------------------------------------------------------------------------- */
+/* ---- main ---------------------------------------------------------------------------------------------------------
+ */
 
 static int setup(void)
 {

@@ -293,8 +293,7 @@ TEST(backoff_full_jitter_is_uniform_over_the_range)
     CHECK_MSG(mean > 388 && mean < 412, "mean %.1f, expected about 400", mean);
     CHECK_MSG(lo < 10 && hi > 790, "range %lld..%lld, expected to reach both ends", lo, hi);
     for (int i = 0; i < BINS; i++) {
-        CHECK_MSG(bins[i] > N / BINS * 9 / 10 && bins[i] < N / BINS * 11 / 10, "bin %d holds %d of %d", i, bins[i],
-                  N);
+        CHECK_MSG(bins[i] > N / BINS * 9 / 10 && bins[i] < N / BINS * 11 / 10, "bin %d holds %d of %d", i, bins[i], N);
     }
 }
 
@@ -454,11 +453,17 @@ TEST(http_date_reads_two_digit_years_within_fifty_years_of_now)
 TEST(http_date_rejects_malformed_dates)
 {
     long long when = 7;
-    const char *bad[] = {"Sun, 31 Feb 2024 00:00:00 GMT", "Sun, 06 Nov 1994 24:00:00 GMT",
-                         "Sun, 06 Nov 1994 08:49:37 CET", "Funday, 06-Nov-94 08:49:37 GMT",
-                         "Sun, 06 Nov 1994 08:49:37 GMT trailing", "Sun, 06 Nov 94 08:49:37 GMT",
-                         "06 Nov 1994 08:49:37 GMT", "Sun Nov  6 08:49 1994", "Sun, 06 Xyz 1994 08:49:37 GMT",
-                         "", NULL};
+    const char *bad[] = {"Sun, 31 Feb 2024 00:00:00 GMT",
+                         "Sun, 06 Nov 1994 24:00:00 GMT",
+                         "Sun, 06 Nov 1994 08:49:37 CET",
+                         "Funday, 06-Nov-94 08:49:37 GMT",
+                         "Sun, 06 Nov 1994 08:49:37 GMT trailing",
+                         "Sun, 06 Nov 94 08:49:37 GMT",
+                         "06 Nov 1994 08:49:37 GMT",
+                         "Sun Nov  6 08:49 1994",
+                         "Sun, 06 Xyz 1994 08:49:37 GMT",
+                         "",
+                         NULL};
     for (size_t i = 0; bad[i] != NULL; i++) {
         CHECK_MSG(ferry_http_parse_date(bad[i], 0, &when) == -1, "accepted \"%s\"", bad[i]);
         CHECK_MSG(ferry_http_parse_retry_after(bad[i], 0) == -1, "Retry-After accepted \"%s\"", bad[i]);
@@ -901,8 +906,8 @@ TEST(rate_limited_requests_wait_for_their_bucket)
 }
 
 /* The secrets of the redaction test; none may appear in the record or the log. */
-static const char *const secrets[] = {"bear-9931-tok", "qtok-555x", "csec-4412x", "pw-6623x", "sig-77x1",
-                                      "reg-secret-7781", "ots-1212x", NULL};
+static const char *const secrets[] = {"bear-9931-tok", "qtok-555x",       "csec-4412x", "pw-6623x",
+                                      "sig-77x1",      "reg-secret-7781", "ots-1212x",  NULL};
 
 TEST(record_and_log_carry_no_secret)
 {
@@ -939,8 +944,8 @@ TEST(record_and_log_carry_no_secret)
 
     /* a password and a configured secret field in a JSON body */
     const char *fields[] = {"apiSig", NULL};
-    json_t *body = json_pack("{s:s, s:s, s:{s:s}}", "user", "bob", "password", "pw-6623x", "meta", "apiSig",
-                             "sig-77x1");
+    json_t *body =
+        json_pack("{s:s, s:s, s:{s:s}}", "user", "bob", "password", "pw-6623x", "meta", "apiSig", "sig-77x1");
     ferry_http_request js = FERRY_HTTP_REQUEST_INIT;
     js.method = "POST";
     js.url = url("/echo");
@@ -1096,12 +1101,12 @@ static void skip(const char *name)
     printf("ok %d - %s # SKIP python3 or the fixture server is not available\n", testing_total, name);
 }
 
-#define RUN_SERVER_TEST(name)                                                                                  \
-    do {                                                                                                       \
-        if (have_server)                                                                                       \
-            RUN_TEST(name);                                                                                    \
-        else                                                                                                   \
-            skip(#name);                                                                                       \
+#define RUN_SERVER_TEST(name)                                                                                          \
+    do {                                                                                                               \
+        if (have_server)                                                                                               \
+            RUN_TEST(name);                                                                                            \
+        else                                                                                                           \
+            skip(#name);                                                                                               \
     } while (0)
 
 int main(void)

@@ -156,10 +156,19 @@ static size_t gen_text(char *buf, int allow_nul)
 
 static json_t *gen_value(int depth)
 {
-    static const json_int_t ints[] = {0, 1, -1, INT64_MAX, INT64_MIN, INT64_MAX - 1, INT64_MIN + 1,
-                                      9007199254740992LL, 9007199254740993LL, -9007199254740993LL};
-    static const double reals[] = {0.0, -0.0, 1.0, -1.0, 0.1, 0.285, 1e308, -1e308, 5e-324, 2.2250738585072014e-308,
-                                   123456789.125, 1e15, 1e16, 3.0e-5};
+    static const json_int_t ints[] = {0,
+                                      1,
+                                      -1,
+                                      INT64_MAX,
+                                      INT64_MIN,
+                                      INT64_MAX - 1,
+                                      INT64_MIN + 1,
+                                      9007199254740992LL,
+                                      9007199254740993LL,
+                                      -9007199254740993LL};
+    static const double reals[] = {0.0,           -0.0,  1.0,    -1.0,   0.1,
+                                   0.285,         1e308, -1e308, 5e-324, 2.2250738585072014e-308,
+                                   123456789.125, 1e15,  1e16,   3.0e-5};
     char buf[64];
     int kind = (int)(rnd() % (depth >= 7 ? 6 : 9));
     switch (kind) {
@@ -341,8 +350,7 @@ TEST(values_that_cannot_come_back_are_errors_naming_the_field)
         int rc = eval_to_json(L, cases[i][0], &out, &err);
         CHECK_MSG(rc == FERRY_RECORD_ERROR, "case %d (%s) gave %d", i, cases[i][0], rc);
         CHECK_MSG(out == NULL, "case %d returned a value", i);
-        CHECK_MSG(strcmp(err.field, cases[i][1]) == 0, "case %d: field '%s', expected '%s'", i, err.field,
-                  cases[i][1]);
+        CHECK_MSG(strcmp(err.field, cases[i][1]) == 0, "case %d: field '%s', expected '%s'", i, err.field, cases[i][1]);
         CHECK_MSG(strstr(err.message, cases[i][2]) != NULL, "case %d: message '%s' lacks '%s'", i, err.message,
                   cases[i][2]);
         CHECK_MSG(strncmp(err.message, cases[i][1], strlen(cases[i][1])) == 0,
@@ -417,7 +425,11 @@ TEST(markers_are_protected_and_can_be_switched)
 TEST(utf8_escape_makes_any_bytes_valid_text)
 {
     char out[32];
-    CHECK_STR_EQ(ferry_lua_json_utf8_escape("a\xff" "b\xc3\xa5", 5, out, sizeof(out)), "a\\xff" "b\xc3\xa5");
+    CHECK_STR_EQ(ferry_lua_json_utf8_escape("a\xff"
+                                            "b\xc3\xa5",
+                                            5, out, sizeof(out)),
+                 "a\\xff"
+                 "b\xc3\xa5");
     CHECK_STR_EQ(ferry_lua_json_utf8_escape("x\0y", 3, out, sizeof(out)), "x\\x00y");
     CHECK_STR_EQ(ferry_lua_json_utf8_escape("\xe2\x82", 2, out, sizeof(out)), "\\xe2\\x82");
     /* cut on a character boundary, never inside å */
@@ -433,15 +445,15 @@ TEST(utf8_validation_matches_the_standard)
         int ok;
         size_t bad;
     } cases[] = {{"plain", 5, 1, 0},
-                 {"\xc3\xa5\xc3\xa4\xc3\xb6", 6, 1, 0},      /* åäö */
-                 {"\xf0\x9f\x98\x80", 4, 1, 0},              /* emoji */
-                 {"a\xc0\xafz", 4, 0, 1},                    /* overlong '/' */
-                 {"\xed\xa0\x80", 3, 0, 0},                  /* a surrogate */
-                 {"\xf4\x90\x80\x80", 4, 0, 0},              /* past U+10FFFF */
-                 {"ab\xc3", 3, 0, 2},                        /* cut short */
-                 {"\xe2\x82", 2, 0, 0},                      /* cut short */
-                 {"\x80", 1, 0, 0},                          /* a lone continuation byte */
-                 {"\xef\xbf\xbf", 3, 1, 0}};                 /* U+FFFF is allowed */
+                 {"\xc3\xa5\xc3\xa4\xc3\xb6", 6, 1, 0}, /* åäö */
+                 {"\xf0\x9f\x98\x80", 4, 1, 0},         /* emoji */
+                 {"a\xc0\xafz", 4, 0, 1},               /* overlong '/' */
+                 {"\xed\xa0\x80", 3, 0, 0},             /* a surrogate */
+                 {"\xf4\x90\x80\x80", 4, 0, 0},         /* past U+10FFFF */
+                 {"ab\xc3", 3, 0, 2},                   /* cut short */
+                 {"\xe2\x82", 2, 0, 0},                 /* cut short */
+                 {"\x80", 1, 0, 0},                     /* a lone continuation byte */
+                 {"\xef\xbf\xbf", 3, 1, 0}};            /* U+FFFF is allowed */
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         size_t bad = 99;
         int ok = ferry_lua_json_utf8_valid(cases[i].s, cases[i].len, &bad);

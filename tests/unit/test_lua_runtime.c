@@ -100,8 +100,8 @@ static const char *eval(const char *expr)
         snprintf(text, sizeof(text), "ERROR: %s", err.message);
         return text;
     }
-    char *s = json_dumps(json_object_get(json_array_get(out, 0), "v"), JSON_ENCODE_ANY | JSON_COMPACT |
-                                                                               JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
+    char *s = json_dumps(json_object_get(json_array_get(out, 0), "v"),
+                         JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS | JSON_REAL_PRECISION(17));
     ferry_strlcpy(text, s ? s : "(absent)", sizeof(text));
     free(s);
     ferry_lua_result_clear(&res);
@@ -109,11 +109,13 @@ static const char *eval(const char *expr)
 }
 
 #define CHECK_EVAL(expr, expected) CHECK_STR_EQ(eval(expr), expected)
-#define CHECK_EVAL_ERROR(expr, phrase)                                                                         \
-    do {                                                                                                       \
-        const char *got_ = eval(expr);                                                                         \
-        CHECK_MSG(strncmp(got_, "ERROR: ", 7) == 0 && strstr(got_, phrase) != NULL, "%s gave %s, wanted an "   \
-                  "error with \"%s\"", expr, got_, phrase);                                                    \
+#define CHECK_EVAL_ERROR(expr, phrase)                                                                                 \
+    do {                                                                                                               \
+        const char *got_ = eval(expr);                                                                                 \
+        CHECK_MSG(strncmp(got_, "ERROR: ", 7) == 0 && strstr(got_, phrase) != NULL,                                    \
+                  "%s gave %s, wanted an "                                                                             \
+                  "error with \"%s\"",                                                                                 \
+                  expr, got_, phrase);                                                                                 \
     } while (0)
 
 /* ---- the contract ----------------------------------------------------------------------------- */
@@ -564,8 +566,8 @@ TEST(the_default_mapping_shipped_with_ferry_loads)
 int main(void)
 {
     ferry_log_set_level(-1);
-    settings = json_pack("{s:s, s:f, s:{s:i}, s:n}", "company", "ACME AB", "tolerance", 0.5, "nested", "a", 1,
-                         "null_one");
+    settings =
+        json_pack("{s:s, s:f, s:{s:i}, s:n}", "company", "ACME AB", "tolerance", 0.5, "nested", "a", 1, "null_one");
     maps = json_pack("{s:{s:s, s:s}, s:{s:i, s:i}, s:{s:s, s:s}}", "payment_terms", "checkmo", "30", "*", "10", "vat",
                      "SE", 25, "NO", 0, "by_number", "25", "MP1", "12", "MP2");
     RUN_TEST(map_returns_one_record);

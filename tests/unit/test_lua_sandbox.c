@@ -296,8 +296,8 @@ TEST(every_attack_is_refused_and_the_same_runtime_maps_the_next_record)
             if (!json_equal(got, good)) {
                 char *a = json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS);
                 char *b = json_dumps(good, JSON_COMPACT | JSON_SORT_KEYS);
-                CHECK_MSG(0, "after '%s' the good record differs:\n#   got      %s\n#   expected %s", attacks[i][0],
-                          a, b);
+                CHECK_MSG(0, "after '%s' the good record differs:\n#   got      %s\n#   expected %s", attacks[i][0], a,
+                          b);
                 free(a);
                 free(b);
             }
@@ -372,7 +372,8 @@ TEST(the_time_limit_stops_a_loop_when_the_instruction_budget_is_huge)
 
 TEST(string_rep_of_an_empty_string_returns_at_once)
 {
-    static const char src[] = "function map(r) return {n = #string.rep('', math.maxinteger), m = #('' ):rep(1e18, '')} end";
+    static const char src[] =
+        "function map(r) return {n = #string.rep('', math.maxinteger), m = #('' ):rep(1e18, '')} end";
     ferry_error err;
     ferry_lua_result res;
     ferry_error_clear(&err);
@@ -425,13 +426,14 @@ TEST(what_the_sandbox_offers_is_there_and_what_it_removes_is_gone)
 
 TEST(globals_and_top_level_locals_do_not_leak_between_records)
 {
-    static const char src[] = "local seen = 0\n"
-                              "function map(r)\n"
-                              "  seen = seen + 1\n"
-                              "  local before = previous\n"
-                              "  previous = r.key\n"
-                              "  return {key = r.key, before = before or 'none', seen = seen, dice = math.random(1e9)}\n"
-                              "end\n";
+    static const char src[] =
+        "local seen = 0\n"
+        "function map(r)\n"
+        "  seen = seen + 1\n"
+        "  local before = previous\n"
+        "  previous = r.key\n"
+        "  return {key = r.key, before = before or 'none', seen = seen, dice = math.random(1e9)}\n"
+        "end\n";
     ferry_error err;
     ferry_lua_result res;
     ferry_error_clear(&err);

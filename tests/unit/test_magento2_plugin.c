@@ -75,10 +75,10 @@ static json_t *emu_state(void)
 /* Add connection `name` with the oauth credentials plus `extra` (JSON object text, may be NULL) and open it. */
 static ferry_endpoint *open_conn(const char *name, const char *extra, ferry_error *err)
 {
-    json_t *settings = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "base_url", emu.url, "consumer_key",
-                                 CONSUMER_KEY, "consumer_secret", CONSUMER_SECRET, "access_token", ACCESS_TOKEN,
-                                 "access_token_secret", TOKEN_SECRET, "admin_username", "admin", "admin_password",
-                                 ADMIN_PASSWORD);
+    json_t *settings =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "base_url", emu.url, "consumer_key", CONSUMER_KEY,
+                  "consumer_secret", CONSUMER_SECRET, "access_token", ACCESS_TOKEN, "access_token_secret", TOKEN_SECRET,
+                  "admin_username", "admin", "admin_password", ADMIN_PASSWORD);
     if (extra != NULL) {
         json_t *more = json_loads(extra, 0, NULL);
         json_object_update(settings, more);
@@ -100,8 +100,8 @@ static int op_test(ferry_endpoint *ep, json_t **info, ferry_error *err)
     return ep->plugin->desc->test(ep->conn, info, err);
 }
 
-static int op_read(ferry_endpoint *ep, const char *entity, const json_t *query, const json_t *cursor,
-                   json_t **records, json_t **next, int *more, ferry_error *err)
+static int op_read(ferry_endpoint *ep, const char *entity, const json_t *query, const json_t *cursor, json_t **records,
+                   json_t **next, int *more, ferry_error *err)
 {
     ferry_error_clear(err);
     return ep->plugin->desc->read_page(ep->conn, entity, query, cursor, records, next, more, err);
@@ -124,8 +124,8 @@ static int op_create(ferry_endpoint *ep, const char *entity, const char *record_
     return rc;
 }
 
-static int op_update(ferry_endpoint *ep, const char *entity, const char *id, const char *record_json,
-                     json_t **updated, ferry_error *err)
+static int op_update(ferry_endpoint *ep, const char *entity, const char *id, const char *record_json, json_t **updated,
+                     ferry_error *err)
 {
     json_t *rec = json_loads(record_json, 0, NULL);
     ferry_error_clear(err);
@@ -168,8 +168,7 @@ static int count_key(const json_t *list, const char *key)
     int n = 0;
     size_t i;
     json_t *r;
-    json_array_foreach(list, i, r)
-    {
+    json_array_foreach (list, i, r) {
         const char *k = json_string_value(json_object_get(r, "key"));
         n += k != NULL && strcmp(k, key) == 0;
     }
@@ -180,8 +179,7 @@ static int all_keys_unique(const json_t *list)
 {
     size_t i;
     json_t *r;
-    json_array_foreach(list, i, r)
-    {
+    json_array_foreach (list, i, r) {
         if (count_key(list, json_string_value(json_object_get(r, "key"))) != 1) {
             printf("# duplicate key %s\n", json_string_value(json_object_get(r, "key")));
             return 0;
@@ -221,7 +219,8 @@ TEST(oauth_connection_test_shows_the_store)
     CHECK_STR_EQ(s(info, "base_currency"), "SEK");
     json_decref(info);
     json_t *state = emu_state();
-    CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(state, "store"), "auth"), "nonces_used")) > 0);
+    CHECK(json_integer_value(json_object_get(json_object_get(json_object_get(state, "store"), "auth"), "nonces_used")) >
+          0);
     json_decref(state);
     ferry_endpoint_close(ep);
 }
@@ -292,7 +291,8 @@ TEST(bearer_refused_by_2_4_4_is_explained_and_works_when_allowed)
 static int live_admin_tokens(void)
 {
     json_t *state = emu_state();
-    int n = (int)json_integer_value(json_object_get(json_object_get(json_object_get(state, "store"), "auth"), "admin_tokens"));
+    int n = (int)json_integer_value(
+        json_object_get(json_object_get(json_object_get(state, "store"), "auth"), "admin_tokens"));
     json_decref(state);
     return n;
 }
@@ -469,14 +469,12 @@ TEST(status_filter_and_since_reach_the_query)
     int expected = 0;
     size_t i;
     json_t *o;
-    json_array_foreach(all_orders, i, o)
-    {
+    json_array_foreach (all_orders, i, o) {
         expected += strcmp(s(o, "status"), "processing") == 0 || strcmp(s(o, "status"), "holded") == 0;
     }
     CHECK(expected > 0);
     CHECK_INT_EQ((int)json_array_size(got), expected);
-    json_array_foreach(got, i, o)
-    {
+    json_array_foreach (got, i, o) {
         CHECK(strcmp(s(o, "status"), "processing") == 0 || strcmp(s(o, "status"), "holded") == 0);
     }
     json_decref(got);
@@ -547,8 +545,7 @@ static void check_order_sums(const json_t *o)
     long long sub = 0, tax = 0, disc = 0;
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(o, "lines"), i, l)
-    {
+    json_array_foreach (json_object_get(o, "lines"), i, l) {
         sub += units(s(l, "row_total_excl"));
         tax += units(s(l, "tax_amount"));
         disc += units(s(l, "discount_amount"));
@@ -556,7 +553,8 @@ static void check_order_sums(const json_t *o)
     }
     json_t *t = json_object_get(o, "totals");
     tax += units(s(json_object_get(o, "shipping"), "tax"));
-    CHECK_MSG(sub == units(s(t, "subtotal_excl")), "order %s subtotal %lld vs %s", s(o, "key"), sub, s(t, "subtotal_excl"));
+    CHECK_MSG(sub == units(s(t, "subtotal_excl")), "order %s subtotal %lld vs %s", s(o, "key"), sub,
+              s(t, "subtotal_excl"));
     CHECK_MSG(tax == units(s(t, "tax")), "order %s tax %lld vs %s", s(o, "key"), tax, s(t, "tax"));
     CHECK_MSG(disc == units(s(t, "discount")), "order %s discount %lld vs %s", s(o, "key"), disc, s(t, "discount"));
     json_t *d = json_array_get(json_object_get(o, "discounts"), 0);
@@ -569,8 +567,7 @@ static const json_t *line_with(const json_t *o, const char *field, const char *v
 {
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(o, "lines"), i, l)
-    {
+    json_array_foreach (json_object_get(o, "lines"), i, l) {
         const char *v = s(l, field);
         if (v != NULL && strcmp(v, value) == 0) {
             return l;
@@ -584,8 +581,7 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
     int configurable = 0, dynamic = 0, fixed = 0, grouped = 0, free_items = 0, disc_incl = 0, disc_excl = 0;
     size_t i;
     json_t *o;
-    json_array_foreach(all_orders, i, o)
-    {
+    json_array_foreach (all_orders, i, o) {
         check_order_sums(o);
         json_t *source_items = json_object_get(json_object_get(o, "source"), "items");
         const json_t *conf = line_with(o, "product_type", "configurable");
@@ -596,8 +592,7 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
         }
         size_t j;
         json_t *l;
-        json_array_foreach(json_object_get(o, "lines"), j, l)
-        {
+        json_array_foreach (json_object_get(o, "lines"), j, l) {
             if (s(l, "parent_sku") != NULL) {
                 dynamic++;
                 CHECK(strcmp(s(l, "product_type"), "simple") == 0);
@@ -617,8 +612,7 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
         }
         /* no child row of a configurable becomes a line of its own */
         size_t rows_without_parent = 0;
-        json_array_foreach(source_items, j, l)
-        {
+        json_array_foreach (source_items, j, l) {
             rows_without_parent += json_object_get(l, "parent_item_id") == NULL;
         }
         CHECK(json_array_size(json_object_get(o, "lines")) >= rows_without_parent - (size_t)0);
@@ -633,8 +627,7 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
     }
     /* the scenario orders of the seed shop, by their lines */
     const json_t *tee = NULL, *box_child = NULL, *kit = NULL, *set_mug = NULL;
-    json_array_foreach(all_orders, i, o)
-    {
+    json_array_foreach (all_orders, i, o) {
         const json_t *l = line_with(o, "sku", "TEE-LOGO-M");
         if (l != NULL && strcmp(s(l, "qty"), "3") == 0) {
             tee = l;
@@ -677,8 +670,7 @@ TEST(order_comment_changes_the_status_when_magento_allows_it)
     const json_t *target = NULL;
     size_t i;
     json_t *o;
-    json_array_foreach(all_orders, i, o)
-    {
+    json_array_foreach (all_orders, i, o) {
         if (strcmp(s(o, "state"), "processing") == 0 && strcmp(s(o, "status"), "processing") == 0) {
             target = o;
             break;
@@ -691,8 +683,10 @@ TEST(order_comment_changes_the_status_when_magento_allows_it)
     }
     char rec[256];
     json_t *created = NULL;
-    snprintf(rec, sizeof(rec), "{\"number\": \"%s\", \"comment\": \"Synced to eAccounting as invoice 1001\","
-             " \"status\": \"fraud\", \"notify\": false}", s(target, "number"));
+    snprintf(rec, sizeof(rec),
+             "{\"number\": \"%s\", \"comment\": \"Synced to eAccounting as invoice 1001\","
+             " \"status\": \"fraud\", \"notify\": false}",
+             s(target, "number"));
     CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
     CHECK_STR_EQ(s(created, "id"), s(target, "id"));
     CHECK(json_is_true(json_object_get(created, "status_applied")));
@@ -705,7 +699,8 @@ TEST(order_comment_changes_the_status_when_magento_allows_it)
     json_decref(found);
 
     /* a status of another state is not applied: the comment stays, a warning says why */
-    snprintf(rec, sizeof(rec), "{\"order_id\": %s, \"comment\": \"second\", \"status\": \"complete\"}", s(target, "id"));
+    snprintf(rec, sizeof(rec), "{\"order_id\": %s, \"comment\": \"second\", \"status\": \"complete\"}",
+             s(target, "id"));
     CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
     CHECK(json_is_false(json_object_get(created, "status_applied")));
     CHECK_STR_CONTAINS(logged.data, "kept status 'fraud' instead of 'complete'");
@@ -732,8 +727,7 @@ TEST(customers_are_read_and_found_by_email_and_id)
     const json_t *company = NULL;
     size_t i;
     json_t *c;
-    json_array_foreach(got, i, c)
-    {
+    json_array_foreach (got, i, c) {
         if (json_is_true(json_object_get(c, "is_company")) && s(c, "vat_number") != NULL) {
             company = c;
         }
@@ -826,8 +820,7 @@ static int scope_writes_all_global(const char *sku)
     int n = 0, global = 1;
     size_t i;
     json_t *w;
-    json_array_foreach(writes, i, w)
-    {
+    json_array_foreach (writes, i, w) {
         if (strcmp(s(w, "sku"), sku) == 0) {
             n++;
             global &= strcmp(s(w, "store_code"), "all") == 0;
@@ -896,10 +889,12 @@ TEST(product_create_then_update_respects_create_only_fields)
     CHECK(scope_writes_all_global("FERRY-LINEN-1"));
 
     /* a bad price names the field; Magento's own refusal is substituted and a record error */
-    CHECK_INT_EQ(op_create(ep, "product", "{\"sku\": \"FERRY-BAD\", \"name\": \"x\", \"price\": \"lots\"}", &created, &err),
-                 FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(
+        op_create(ep, "product", "{\"sku\": \"FERRY-BAD\", \"name\": \"x\", \"price\": \"lots\"}", &created, &err),
+        FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "price");
-    CHECK_INT_EQ(op_create(ep, "product", "{\"sku\": \"FERRY-BAD\", \"name\": \"x\", \"attributes\": {\"attribute_set_id\": 77}}",
+    CHECK_INT_EQ(op_create(ep, "product",
+                           "{\"sku\": \"FERRY-BAD\", \"name\": \"x\", \"attributes\": {\"attribute_set_id\": 77}}",
                            &created, &err),
                  FERRY_RECORD_ERROR);
     CHECK_STR_CONTAINS(err.message, "Invalid product data: Invalid attribute set entity type");
@@ -912,13 +907,15 @@ TEST(configurable_and_grouped_products_are_written_with_their_links)
     ferry_error err;
     ferry_endpoint *ep = open_conn("products-composite", NULL, &err);
     json_t *r = NULL;
-    CHECK_INT_EQ(op_create(ep, "product", "{\"sku\": \"FERRY-TEE-S\", \"name\": \"Ferry Tee S\", \"price\": \"100\","
-                                          " \"attributes\": {\"size\": \"167\", \"visibility\": 1}}",
+    CHECK_INT_EQ(op_create(ep, "product",
+                           "{\"sku\": \"FERRY-TEE-S\", \"name\": \"Ferry Tee S\", \"price\": \"100\","
+                           " \"attributes\": {\"size\": \"167\", \"visibility\": 1}}",
                            &r, &err),
                  FERRY_OK);
     json_decref(r);
-    CHECK_INT_EQ(op_create(ep, "product", "{\"sku\": \"FERRY-TEE-M\", \"name\": \"Ferry Tee M\", \"price\": \"100\","
-                                          " \"attributes\": {\"size\": \"168\", \"visibility\": 1}}",
+    CHECK_INT_EQ(op_create(ep, "product",
+                           "{\"sku\": \"FERRY-TEE-M\", \"name\": \"Ferry Tee M\", \"price\": \"100\","
+                           " \"attributes\": {\"size\": \"168\", \"visibility\": 1}}",
                            &r, &err),
                  FERRY_OK);
     json_decref(r);
@@ -941,24 +938,26 @@ TEST(configurable_and_grouped_products_are_written_with_their_links)
     CHECK_INT_EQ(json_array_size(json_object_get(p, "options")), 1);
     json_decref(p);
     /* writing it again adds nothing twice */
-    CHECK_INT_EQ(op_update(ep, "product", "FERRY-TEE",
-                           "{\"sku\": \"FERRY-TEE\", \"options\": [{\"attribute_id\": \"141\", \"values\": [167, 168]}],"
-                           " \"children\": [\"FERRY-TEE-S\", \"FERRY-TEE-M\"]}",
-                           &r, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        op_update(ep, "product", "FERRY-TEE",
+                  "{\"sku\": \"FERRY-TEE\", \"options\": [{\"attribute_id\": \"141\", \"values\": [167, 168]}],"
+                  " \"children\": [\"FERRY-TEE-S\", \"FERRY-TEE-M\"]}",
+                  &r, &err),
+        FERRY_OK);
     CHECK_INT_EQ(json_integer_value(json_object_get(r, "children_linked")), 0);
     json_decref(r);
     /* a child that does not exist is a record error naming it */
-    CHECK_INT_EQ(op_update(ep, "product", "FERRY-TEE", "{\"sku\": \"FERRY-TEE\", \"children\": [\"FERRY-TEE-XXL\"]}", &r,
-                           &err),
-                 FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(
+        op_update(ep, "product", "FERRY-TEE", "{\"sku\": \"FERRY-TEE\", \"children\": [\"FERRY-TEE-XXL\"]}", &r, &err),
+        FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "children[0]");
 
-    CHECK_INT_EQ(op_create(ep, "product",
-                           "{\"sku\": \"FERRY-SET\", \"name\": \"Ferry Set\", \"type\": \"grouped\","
-                           " \"links\": [{\"sku\": \"MUG-STONE\", \"qty\": \"2\"}, {\"sku\": \"FILTER-V60\", \"qty\": 1}]}",
-                           &r, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        op_create(ep, "product",
+                  "{\"sku\": \"FERRY-SET\", \"name\": \"Ferry Set\", \"type\": \"grouped\","
+                  " \"links\": [{\"sku\": \"MUG-STONE\", \"qty\": \"2\"}, {\"sku\": \"FILTER-V60\", \"qty\": 1}]}",
+                  &r, &err),
+        FERRY_OK);
     json_decref(r);
     CHECK_INT_EQ(op_find(ep, "product", "sku", "FERRY-SET", &p, &err), FERRY_OK);
     CHECK_INT_EQ(json_array_size(json_object_get(p, "links")), 2);
@@ -990,8 +989,7 @@ TEST(legacy_stock_is_read_and_written)
     size_t i;
     json_t *rec;
     int seen = 0;
-    json_array_foreach(got, i, rec)
-    {
+    json_array_foreach (got, i, rec) {
         if (strcmp(s(rec, "sku"), "CANDLE-BIRCH") == 0) {
             seen++;
             CHECK_STR_EQ(s(rec, "qty"), "42");
@@ -1081,14 +1079,14 @@ TEST(server_errors_are_retryable_and_logs_hold_no_secret)
     ferry_endpoint_close(ep);
 }
 
-#define RUN_EMU_TEST(name)                                                                                     \
-    do {                                                                                                       \
-        if (ready) {                                                                                           \
-            RUN_TEST(name);                                                                                    \
-        } else {                                                                                               \
-            testing_total++;                                                                                   \
-            printf("ok %d - %s # SKIP python3 or the Magento emulator is not available\n", testing_total, #name); \
-        }                                                                                                      \
+#define RUN_EMU_TEST(name)                                                                                             \
+    do {                                                                                                               \
+        if (ready) {                                                                                                   \
+            RUN_TEST(name);                                                                                            \
+        } else {                                                                                                       \
+            testing_total++;                                                                                           \
+            printf("ok %d - %s # SKIP python3 or the Magento emulator is not available\n", testing_total, #name);      \
+        }                                                                                                              \
     } while (0)
 
 static int setup(void)

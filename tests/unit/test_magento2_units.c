@@ -100,8 +100,8 @@ TEST(oauth_header_is_signed_hmac_sha256_like_python_computes)
 {
     m2_params q = M2_PARAMS_INIT;
     vector_query(&q);
-    char *header = m2_oauth_header(host(), "GET", "http://127.0.0.1:8080/index.php/rest/default/V1/orders", &q,
-                                   &vector_values);
+    char *header =
+        m2_oauth_header(host(), "GET", "http://127.0.0.1:8080/index.php/rest/default/V1/orders", &q, &vector_values);
     CHECK_STR_CONTAINS(header, "OAuth oauth_consumer_key=\"ferryconsumerkey0000000000000001\"");
     CHECK_STR_CONTAINS(header, "oauth_signature_method=\"HMAC-SHA256\"");
     CHECK_STR_CONTAINS(header, "oauth_version=\"1.0\"");
@@ -178,9 +178,9 @@ TEST(street_lines_split_into_name_and_number)
     check_split("  Södra Förstadsgatan   3 ", "Södra Förstadsgatan", "3");
     check_split("12 Rue de Rivoli", "Rue de Rivoli", "12");
     check_split("", "", "");
-    json_t *a = json_pack("{s:[s,s], s:s, s:s, s:s, s:{s:s}, s:s}", "street", "Storgatan 12 B", "c/o Lindqvist",
-                          "firstname", "Anna", "lastname", "Berg", "city", "Stockholm", "region", "region", "Sthlm",
-                          "country_id", "SE");
+    json_t *a =
+        json_pack("{s:[s,s], s:s, s:s, s:s, s:{s:s}, s:s}", "street", "Storgatan 12 B", "c/o Lindqvist", "firstname",
+                  "Anna", "lastname", "Berg", "city", "Stockholm", "region", "region", "Sthlm", "country_id", "SE");
     json_t *c = m2_address_decode(a);
     CHECK_INT_EQ(json_array_size(json_object_get(c, "street")), 2);
     CHECK_STR_EQ(m2_str(c, "street_name"), "Storgatan");
@@ -312,21 +312,23 @@ static ferry_conn *fake_conn(int mode)
 
 TEST(magento_messages_are_filled_in_and_classified)
 {
-    json_t *body = json_loads("{\"message\":\"Invalid product data: %1\",\"parameters\":[\"Invalid attribute set\"]}",
-                              0, NULL);
+    json_t *body =
+        json_loads("{\"message\":\"Invalid product data: %1\",\"parameters\":[\"Invalid attribute set\"]}", 0, NULL);
     char *msg = m2_api_message(body);
     CHECK_STR_EQ(msg, "Invalid product data: Invalid attribute set");
     free(msg);
     ferry_error err;
     ferry_error_clear(&err);
-    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 400, body, NULL, "POST /V1/products", &err), FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 400, body, NULL, "POST /V1/products", &err),
+                 FERRY_RECORD_ERROR);
     json_decref(body);
 
     body = json_loads("{\"message\":\"No such entity with %fieldName = %fieldValue\",\"parameters\":{\"fieldName\":"
                       "\"customerId\",\"fieldValue\":7}}",
                       0, NULL);
     ferry_error_clear(&err);
-    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 404, body, NULL, "GET /V1/customers/7", &err), FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 404, body, NULL, "GET /V1/customers/7", &err),
+                 FERRY_RECORD_ERROR);
     CHECK_STR_CONTAINS(err.message, "No such entity with customerId = 7");
     CHECK_STR_EQ(err.field, "customerId");
     json_decref(body);
@@ -356,13 +358,15 @@ TEST(magento_messages_are_filled_in_and_classified)
                       "\"sku\"}}]}",
                       0, NULL);
     ferry_error_clear(&err);
-    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 400, body, NULL, "POST /V1/products", &err), FERRY_RECORD_ERROR);
+    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 400, body, NULL, "POST /V1/products", &err),
+                 FERRY_RECORD_ERROR);
     CHECK_STR_CONTAINS(err.message, "\"sku\" is required");
     CHECK_STR_EQ(err.field, "sku");
     json_decref(body);
 
     ferry_error_clear(&err);
-    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 503, NULL, "<html>busy</html>", "GET /V1/orders", &err), FERRY_RETRY);
+    CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 503, NULL, "<html>busy</html>", "GET /V1/orders", &err),
+                 FERRY_RETRY);
     CHECK_STR_CONTAINS(err.message, "busy");
     body = json_loads("{\"message\":\"Request does not match any route.\"}", 0, NULL);
     ferry_error_clear(&err);
@@ -386,8 +390,7 @@ static json_t *line_by_sku(const json_t *order, const char *sku)
 {
     size_t i;
     json_t *l;
-    json_array_foreach(json_object_get(order, "lines"), i, l)
-    {
+    json_array_foreach (json_object_get(order, "lines"), i, l) {
         if (strcmp(m2_str(l, "sku") ? m2_str(l, "sku") : "", sku) == 0) {
             return l;
         }
@@ -449,13 +452,16 @@ static const char *synthetic_order =
     " \"coupon_code\": \"FIKA20\", \"subtotal\": 200, \"subtotal_incl_tax\": 250, \"tax_amount\": 45,"
     " \"shipping_amount\": 10, \"shipping_incl_tax\": 12.5, \"shipping_tax_amount\": 2.5, \"grand_total\": 232.5,"
     " \"items\": ["
-    "  {\"item_id\": 1, \"sku\": \"KIT-CAMP-THERMOS-1L-BLANKET-WOOL\", \"name\": \"Camp Kit\", \"product_type\": \"bundle\","
+    "  {\"item_id\": 1, \"sku\": \"KIT-CAMP-THERMOS-1L-BLANKET-WOOL\", \"name\": \"Camp Kit\", \"product_type\": "
+    "\"bundle\","
     "   \"qty_ordered\": 1, \"price\": 100, \"price_incl_tax\": 125, \"original_price\": 100, \"row_total\": 100,"
     "   \"row_total_incl_tax\": 125, \"tax_amount\": 20, \"tax_percent\": 25, \"discount_amount\": 25,"
     "   \"discount_tax_compensation_amount\": 5},"
-    "  {\"item_id\": 2, \"parent_item_id\": 1, \"sku\": \"THERMOS-1L\", \"name\": \"Thermos\", \"product_type\": \"simple\","
+    "  {\"item_id\": 2, \"parent_item_id\": 1, \"sku\": \"THERMOS-1L\", \"name\": \"Thermos\", \"product_type\": "
+    "\"simple\","
     "   \"qty_ordered\": 1, \"price\": 0, \"row_total\": 0, \"tax_amount\": 0},"
-    "  {\"item_id\": 3, \"parent_item_id\": 1, \"sku\": \"BLANKET-WOOL\", \"name\": \"Blanket\", \"product_type\": \"simple\","
+    "  {\"item_id\": 3, \"parent_item_id\": 1, \"sku\": \"BLANKET-WOOL\", \"name\": \"Blanket\", \"product_type\": "
+    "\"simple\","
     "   \"qty_ordered\": 1, \"price\": 0, \"row_total\": 0, \"tax_amount\": 0},"
     "  {\"item_id\": 4, \"sku\": \"COFFEE-DARK-500\", \"name\": \"Coffee\", \"product_type\": \"grouped\","
     "   \"qty_ordered\": 2, \"price\": 50, \"price_incl_tax\": 56, \"original_price\": 50, \"row_total\": 100,"
@@ -463,7 +469,8 @@ static const char *synthetic_order =
     "  {\"item_id\": 5, \"sku\": \"GIFT-SAMPLE\", \"name\": \"Free Coffee Sample\", \"product_type\": \"simple\","
     "   \"qty_ordered\": 1, \"price\": 0, \"price_incl_tax\": 0, \"row_total\": 0, \"row_total_incl_tax\": 0,"
     "   \"tax_amount\": 0, \"tax_percent\": 12}],"
-    " \"billing_address\": {\"firstname\": \"G\", \"lastname\": \"Uest\", \"street\": [\"Main Street\"], \"city\": \"X\","
+    " \"billing_address\": {\"firstname\": \"G\", \"lastname\": \"Uest\", \"street\": [\"Main Street\"], \"city\": "
+    "\"X\","
     "   \"country_id\": \"DE\", \"vat_id\": \"DE123\"},"
     " \"payment\": {\"method\": \"checkmo\", \"last_trans_id\": \"T-1\"},"
     " \"extension_attributes\": {\"shipping_assignments\": [{\"shipping\": {\"method\": \"flatrate_flatrate\"}}],"
@@ -600,10 +607,12 @@ TEST(product_decodes_configurable_grouped_and_bundle_parts)
         "     \"values\": [{\"value_index\": 167}, {\"value_index\": 168}]}],"
         "   \"configurable_product_links\": [8, 9],"
         "   \"stock_item\": {\"qty\": 0, \"is_in_stock\": true, \"manage_stock\": true}},"
-        " \"media_gallery_entries\": [{\"id\": 1, \"file\": \"/t/e/tee.jpg\", \"label\": \"Front\", \"types\": [\"image\"],"
+        " \"media_gallery_entries\": [{\"id\": 1, \"file\": \"/t/e/tee.jpg\", \"label\": \"Front\", \"types\": "
+        "[\"image\"],"
         "   \"position\": 1, \"disabled\": false}],"
         " \"custom_attributes\": [{\"attribute_code\": \"ean\", \"value\": \"123\"},"
-        "   {\"attribute_code\": \"tax_class_id\", \"value\": \"2\"}, {\"attribute_code\": \"category_ids\", \"value\": [\"4\"]}]}",
+        "   {\"attribute_code\": \"tax_class_id\", \"value\": \"2\"}, {\"attribute_code\": \"category_ids\", "
+        "\"value\": [\"4\"]}]}",
         0, NULL);
     json_t *children = json_loads("[{\"sku\": \"TEE-S\"}, {\"sku\": \"TEE-M\"}]", 0, NULL);
     json_t *paths = json_pack("{s:s}", "4", "Clothing");
@@ -631,27 +640,30 @@ TEST(product_decodes_configurable_grouped_and_bundle_parts)
     json_decref(children);
     json_decref(paths);
 
-    native = json_loads("{\"sku\": \"BOX\", \"type_id\": \"bundle\", \"custom_attributes\": [{\"attribute_code\":"
-                        " \"price_type\", \"value\": \"0\"}], \"extension_attributes\": {\"bundle_product_options\": [{"
-                        "\"option_id\": 1, \"title\": \"Coffee\", \"required\": true, \"type\": \"select\", \"position\": 1,"
-                        " \"product_links\": [{\"sku\": \"C1\", \"qty\": 1, \"is_default\": true, \"price\": 119,"
-                        " \"price_type\": null}]}]}}",
-                        0, NULL);
+    native =
+        json_loads("{\"sku\": \"BOX\", \"type_id\": \"bundle\", \"custom_attributes\": [{\"attribute_code\":"
+                   " \"price_type\", \"value\": \"0\"}], \"extension_attributes\": {\"bundle_product_options\": [{"
+                   "\"option_id\": 1, \"title\": \"Coffee\", \"required\": true, \"type\": \"select\", \"position\": 1,"
+                   " \"product_links\": [{\"sku\": \"C1\", \"qty\": 1, \"is_default\": true, \"price\": 119,"
+                   " \"price_type\": null}]}]}}",
+                   0, NULL);
     m2_product_context plain = {NULL, "ean", -1, NULL, NULL, NULL};
     p = m2_product_decode(native, &plain, &err);
     CHECK_STR_EQ(m2_str(p, "bundle_price_type"), "dynamic");
-    json_t *sel = json_array_get(json_object_get(json_array_get(json_object_get(p, "bundle_options"), 0), "selections"), 0);
+    json_t *sel =
+        json_array_get(json_object_get(json_array_get(json_object_get(p, "bundle_options"), 0), "selections"), 0);
     CHECK_STR_EQ(m2_str(sel, "sku"), "C1");
     CHECK_STR_EQ(m2_str(sel, "price"), "119.00");
     CHECK(json_object_get(sel, "price_type") == NULL);
     json_decref(p);
     json_decref(native);
 
-    native = json_loads("{\"sku\": \"SET\", \"type_id\": \"grouped\", \"product_links\": [{\"sku\": \"SET\", \"link_type\":"
-                        " \"associated\", \"linked_product_sku\": \"MUG\", \"linked_product_type\": \"simple\", \"position\": 1,"
-                        " \"extension_attributes\": {\"qty\": 2}}, {\"sku\": \"SET\", \"link_type\": \"related\","
-                        " \"linked_product_sku\": \"X\"}]}",
-                        0, NULL);
+    native = json_loads(
+        "{\"sku\": \"SET\", \"type_id\": \"grouped\", \"product_links\": [{\"sku\": \"SET\", \"link_type\":"
+        " \"associated\", \"linked_product_sku\": \"MUG\", \"linked_product_type\": \"simple\", \"position\": 1,"
+        " \"extension_attributes\": {\"qty\": 2}}, {\"sku\": \"SET\", \"link_type\": \"related\","
+        " \"linked_product_sku\": \"X\"}]}",
+        0, NULL);
     p = m2_product_decode(native, &plain, &err);
     CHECK_INT_EQ(json_array_size(json_object_get(p, "links")), 1);
     CHECK_STR_EQ(m2_str(json_array_get(json_object_get(p, "links"), 0), "qty"), "2");

@@ -67,8 +67,8 @@ TEST(parse_keeps_the_written_scale_and_accepts_exponents)
 
 TEST(parse_refuses_what_is_not_a_plain_decimal)
 {
-    static const char *bad[] = {"",   "-",    ".",    "1e",   "1e+",  "0x10", " 1",   "1 ",  "inf",
-                                "nan", "1,5", "1.2.3", "--1", "+-1",  "e5",   "1e5x", "12a", NULL};
+    static const char *bad[] = {"",    "-",   ".",     "1e",  "1e+", "0x10", " 1",   "1 ",  "inf",
+                                "nan", "1,5", "1.2.3", "--1", "+-1", "e5",   "1e5x", "12a", NULL};
     ferry_money m;
     for (int i = 0; bad[i] != NULL; i++) {
         CHECK_MSG(ferry_money_parse(bad[i], strlen(bad[i]), &m) == FERRY_MONEY_EINVAL, "'%s' parsed", bad[i]);

@@ -278,12 +278,12 @@ TEST(id_map_and_dead_letters_round_trip)
     CHECK(ferry_idmap_put(st, 1, "order", "100002", &e, &err) != FERRY_OK);
     /* dead letters: a second failure of the same key bumps attempts on the open letter */
     json_t *rec = json_pack("{s:s}", "key", "100001");
-    CHECK_INT_EQ(ferry_activity_dead_put(st, 1, "order", "100001", "map", "record", "no such article", rec, NULL,
-                                         NULL, &err),
-                 FERRY_OK);
-    CHECK_INT_EQ(ferry_activity_dead_put(st, 1, "order", "100001", "write", "record", "still no article", rec,
-                                         NULL, NULL, &err),
-                 FERRY_OK);
+    CHECK_INT_EQ(
+        ferry_activity_dead_put(st, 1, "order", "100001", "map", "record", "no such article", rec, NULL, NULL, &err),
+        FERRY_OK);
+    CHECK_INT_EQ(
+        ferry_activity_dead_put(st, 1, "order", "100001", "write", "record", "still no article", rec, NULL, NULL, &err),
+        FERRY_OK);
     json_decref(rec);
     json_t *list = NULL;
     ferry_activity_dead_list(st, 1, "open", &list, &err);

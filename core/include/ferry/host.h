@@ -20,12 +20,7 @@
 #endif
 
 /* Log levels, most severe first. */
-enum ferry_log_level {
-    FERRY_LOG_ERROR = 0,
-    FERRY_LOG_WARN = 1,
-    FERRY_LOG_INFO = 2,
-    FERRY_LOG_DEBUG = 3
-};
+enum ferry_log_level { FERRY_LOG_ERROR = 0, FERRY_LOG_WARN = 1, FERRY_LOG_INFO = 2, FERRY_LOG_DEBUG = 3 };
 
 /* ferry_http_request.flags */
 #define FERRY_HTTP_RETRY_UNSAFE 0x1u /* retry even a POST after it may have arrived (caller knows it is idempotent) */
@@ -39,26 +34,29 @@ enum ferry_log_level {
  */
 typedef struct ferry_http_request {
     uint32_t struct_size;
-    const char *method;                /* "GET", "POST", "PUT", "DELETE" */
-    const char *url;                   /* absolute URL */
-    const char *const *headers;        /* NULL-terminated "Name: value" strings, may be NULL */
-    const json_t *json;                /* body as JSON (sent compact, Content-Type set), or NULL */
-    const char *body;                  /* raw body when json is NULL, may be NULL */
-    size_t body_len;                   /* length of body */
-    const char *rate_bucket;           /* token bucket to take from before sending, or NULL */
-    unsigned flags;                    /* FERRY_HTTP_* */
-    long timeout_ms;                   /* total timeout; 0 = the connection's default */
-    const char *const *secret_fields;  /* JSON keys / form fields to redact when logging, NULL-terminated */
-    const char *label;                 /* short name for the activity log, e.g. "create order" */
+    const char *method;               /* "GET", "POST", "PUT", "DELETE" */
+    const char *url;                  /* absolute URL */
+    const char *const *headers;       /* NULL-terminated "Name: value" strings, may be NULL */
+    const json_t *json;               /* body as JSON (sent compact, Content-Type set), or NULL */
+    const char *body;                 /* raw body when json is NULL, may be NULL */
+    size_t body_len;                  /* length of body */
+    const char *rate_bucket;          /* token bucket to take from before sending, or NULL */
+    unsigned flags;                   /* FERRY_HTTP_* */
+    long timeout_ms;                  /* total timeout; 0 = the connection's default */
+    const char *const *secret_fields; /* JSON keys / form fields to redact when logging, NULL-terminated */
+    const char *label;                /* short name for the activity log, e.g. "create order" */
 } ferry_http_request;
 
-#define FERRY_HTTP_REQUEST_INIT {.struct_size = (uint32_t)sizeof(ferry_http_request)}
+#define FERRY_HTTP_REQUEST_INIT                                                                                        \
+    {                                                                                                                  \
+        .struct_size = (uint32_t)sizeof(ferry_http_request)                                                            \
+    }
 
 /* One HTTP response, owned by the host; release with host->http_free. */
 typedef struct ferry_http_response {
     uint32_t struct_size;
-    long status;              /* HTTP status */
-    char *body;               /* NUL-terminated raw body (may be empty, never NULL) */
+    long status; /* HTTP status */
+    char *body;  /* NUL-terminated raw body (may be empty, never NULL) */
     size_t body_len;
     json_t *json;             /* parsed body when it is JSON and not FERRY_HTTP_RAW, else NULL (borrowed) */
     char *content_type;       /* may be NULL */
@@ -181,8 +179,8 @@ struct ferry_host {
 };
 
 /* True when the host table has `member` (it may be older than the plugin). */
-#define FERRY_HOST_HAS(host, member)                                                                           \
-    ((host) != NULL && (host)->struct_size >= offsetof(ferry_host, member) + sizeof((host)->member) &&       \
+#define FERRY_HOST_HAS(host, member)                                                                                   \
+    ((host) != NULL && (host)->struct_size >= offsetof(ferry_host, member) + sizeof((host)->member) &&                 \
      (host)->member != NULL)
 
 #endif /* FERRY_HOST_H */

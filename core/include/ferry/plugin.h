@@ -126,7 +126,7 @@ enum ferry_setting_type {
     FERRY_SETTING_INT = 1,
     FERRY_SETTING_BOOL = 2, /* "true"/"false" */
     FERRY_SETTING_URL = 3,
-    FERRY_SETTING_ENUM = 4  /* one of `choices`, separated by '|' */
+    FERRY_SETTING_ENUM = 4 /* one of `choices`, separated by '|' */
 };
 
 /* ferry_setting_spec.flags */
@@ -220,8 +220,8 @@ typedef struct ferry_plugin_descriptor {
      * a "key" member), *next_cursor the cursor to store once every record of
      * this page is settled, and *more 0 when this was the last page.
      */
-    int (*read_page)(ferry_conn *conn, const char *entity, const json_t *query, const json_t *cursor,
-                     json_t **records, json_t **next_cursor, int *more, ferry_error *err);
+    int (*read_page)(ferry_conn *conn, const char *entity, const json_t *query, const json_t *cursor, json_t **records,
+                     json_t **next_cursor, int *more, ferry_error *err);
 
     /*
      * Find one `entity` whose `key` (one of the entity's `keys`) equals
@@ -246,8 +246,7 @@ typedef struct ferry_plugin_descriptor {
      * record for a native object.  Either may be NULL.
      */
     int (*to_native)(ferry_conn *conn, const char *entity, const json_t *record, json_t **native, ferry_error *err);
-    int (*from_native)(ferry_conn *conn, const char *entity, const json_t *native, json_t **record,
-                       ferry_error *err);
+    int (*from_native)(ferry_conn *conn, const char *entity, const json_t *native, json_t **record, ferry_error *err);
 
     /*
      * Interactive set-up run by `ferry connection add` after the user's
@@ -263,8 +262,8 @@ typedef struct ferry_plugin_descriptor {
 } ferry_plugin_descriptor;
 
 /* Fill the three version fields of a descriptor initialiser. */
-#define FERRY_PLUGIN_DESCRIPTOR_HEADER                                                                         \
-    .abi_major = FERRY_PLUGIN_ABI_MAJOR, .abi_minor = FERRY_PLUGIN_ABI_MINOR,                                  \
+#define FERRY_PLUGIN_DESCRIPTOR_HEADER                                                                                 \
+    .abi_major = FERRY_PLUGIN_ABI_MAJOR, .abi_minor = FERRY_PLUGIN_ABI_MINOR,                                          \
     .struct_size = (uint32_t)sizeof(ferry_plugin_descriptor)
 
 /* The one symbol a plugin exports. */

@@ -24,7 +24,7 @@
 struct ferry_conn {
     const ferry_host *host;
     ferry_host_conn *hc;
-    json_t *input;   /* what the input file holds (or NULL) */
+    json_t *input; /* what the input file holds (or NULL) */
     char output[1024];
     char fail_keys[1024];
     long created;
@@ -82,8 +82,8 @@ static int jf_test(ferry_conn *c, json_t **info, ferry_error *err)
     return FERRY_OK;
 }
 
-static int jf_read_page(ferry_conn *c, const char *entity, const json_t *query, const json_t *cursor,
-                        json_t **records, json_t **next_cursor, int *more, ferry_error *err)
+static int jf_read_page(ferry_conn *c, const char *entity, const json_t *query, const json_t *cursor, json_t **records,
+                        json_t **next_cursor, int *more, ferry_error *err)
 {
     (void)err;
     json_t *all = records_of(c, entity);
@@ -111,8 +111,7 @@ static int jf_find(ferry_conn *c, const char *entity, const char *key, const cha
     json_t *all = records_of(c, entity);
     size_t i;
     json_t *r;
-    json_array_foreach(all, i, r)
-    {
+    json_array_foreach (all, i, r) {
         const char *v = json_string_value(json_object_get(r, key));
         if (v != NULL && strcmp(v, value) == 0) {
             *found = json_incref(r);
@@ -190,11 +189,13 @@ static int jf_to_native(ferry_conn *c, const char *entity, const json_t *record,
 
 #define ALL_OPS (FERRY_OP_READ | FERRY_OP_FIND | FERRY_OP_CREATE | FERRY_OP_UPDATE)
 
-static const ferry_entity_spec entities[] = {
-    {"order", ALL_OPS, "key|number", "orders"},       {"customer", ALL_OPS, "key|email", "customers"},
-    {"product", ALL_OPS, "key|sku", "products"},      {"stock", ALL_OPS, "key|sku", "stock levels"},
-    {"document", ALL_OPS, "key", "sales documents"}, {"order_comment", FERRY_OP_CREATE, NULL, "order comments"},
-    {NULL, 0, NULL, NULL}};
+static const ferry_entity_spec entities[] = {{"order", ALL_OPS, "key|number", "orders"},
+                                             {"customer", ALL_OPS, "key|email", "customers"},
+                                             {"product", ALL_OPS, "key|sku", "products"},
+                                             {"stock", ALL_OPS, "key|sku", "stock levels"},
+                                             {"document", ALL_OPS, "key", "sales documents"},
+                                             {"order_comment", FERRY_OP_CREATE, NULL, "order comments"},
+                                             {NULL, 0, NULL, NULL}};
 
 static const ferry_setting_spec settings[] = {
     {"input", FERRY_SETTING_STRING, 0, NULL, NULL, "JSON file with the records to read"},
