@@ -28,6 +28,7 @@ static const char usage_text[] =
     "Keep a Magento 2 shop and Visma eAccounting in sync.\n"
     "\n"
     "Commands:\n"
+    "  setup                     the set-up wizard: connect the shop and eAccounting, create the flow\n"
     "  plugin list|show          the connector plugins ferry found\n"
     "  connection add|list|show|test|set|authorize|action|remove\n"
     "                            connections to a shop or an accounting system\n"
@@ -248,6 +249,7 @@ static const command commands[] = {{"plugin", ferry_cmd_plugin},
                                    {"status", ferry_cmd_status},
                                    {"alerts", ferry_cmd_alerts},
                                    {"settings", ferry_cmd_settings},
+                                   {"setup", ferry_cmd_setup},
                                    {NULL, NULL}};
 
 int ferry_cli_main(int argc, char **argv)

@@ -67,6 +67,13 @@ void ferry_cli_print_json(const struct json_t *value);
  */
 int ferry_cli_parse_assignment(const char *command, const char *arg, char **name, char **value);
 
+/*
+ * Run the plugin's interactive authorization for connection `name` (OAuth
+ * consent) and mark the connection ok or needs_reauth; returns an exit code.
+ * `command` names the command in messages.
+ */
+int ferry_cli_authorize(ferry_cli *cli, struct ferry_store *st, const char *name, const char *command);
+
 /* Command groups (argv[0] is the group name). */
 int ferry_cmd_plugin(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_connection(ferry_cli *cli, int argc, char **argv);
@@ -79,6 +86,7 @@ int ferry_cmd_map(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_status(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_alerts(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_settings(ferry_cli *cli, int argc, char **argv);
+int ferry_cmd_setup(ferry_cli *cli, int argc, char **argv);
 int ferry_cmd_dead_retry(ferry_cli *cli, int argc, char **argv); /* in cli_run.c */
 
 /*

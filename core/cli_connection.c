@@ -102,7 +102,7 @@ static int prompt_missing(const ferry_setting_spec *spec, json_t *settings)
     return 0;
 }
 
-static int run_authorize(ferry_cli *cli, ferry_store *st, const char *name, const char *command)
+int ferry_cli_authorize(ferry_cli *cli, ferry_store *st, const char *name, const char *command)
 {
     ferry_error err;
     ferry_error_clear(&err);
@@ -181,7 +181,7 @@ static int cmd_add(ferry_cli *cli, ferry_cli_args *a)
     }
     rc = FERRY_EXIT_OK;
     if (!o.no_authorize && pl->desc->authorize != NULL) {
-        rc = run_authorize(cli, st, name, a->command);
+        rc = ferry_cli_authorize(cli, st, name, a->command);
     }
 done:
     json_decref(o.settings);
@@ -417,7 +417,7 @@ static int cmd_authorize(ferry_cli *cli, ferry_cli_args *a)
     if (st == NULL) {
         return rc;
     }
-    return run_authorize(cli, st, a->argv[idx], a->command);
+    return ferry_cli_authorize(cli, st, a->argv[idx], a->command);
 }
 
 typedef struct action_opts {

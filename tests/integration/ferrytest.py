@@ -113,7 +113,7 @@ class Emulator:
 class Env:
     """Two emulators, a store, two connections and an orders flow."""
 
-    def __init__(self, m2_args=(), ea_args=(), settings=None, maps=None, flow=True, orders=40, seed=3):
+    def __init__(self, m2_args=(), ea_args=(), settings=None, maps=None, flow=True, orders=40, seed=3, connect=True):
         self.dir = tempfile.mkdtemp(prefix="ferry-it-")
         self.db = os.path.join(self.dir, "ferry.db")
         self.m2 = Emulator("magento2.py", ["--seed", str(seed), "--orders", str(orders)] + list(m2_args))
@@ -124,8 +124,9 @@ class Env:
             raise
         self.env = dict(os.environ, FERRY_DB=self.db, FERRY_PLUGIN_PATH=PLUGINS, FERRY_DATADIR=DATADIR)
         self.env.pop("FERRY_LOG_LEVEL", None)
-        self.connect()
-        if flow:
+        if connect:
+            self.connect()
+        if connect and flow:
             self.add_flow(settings, maps)
 
     # ---- ferry ---------------------------------------------------------------
