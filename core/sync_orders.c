@@ -879,8 +879,8 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
     /* The reference the document is found again by, should this run die before the answer. */
     e.target_ref = (char *)str_member(doc, "external_reference");
     int rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
-    free(payload_hash);
     if (rc != FERRY_OK) {
+        free(payload_hash);
         return rc;
     }
     rc = run->dst->plugin->desc->create(run->dst->conn, ENT_DOCUMENT, doc, created, err);
@@ -894,10 +894,12 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
                 FERRY_OK &&
             found != NULL) {
             *created = found;
+            free(payload_hash);
             return FERRY_OK;
         }
         json_decref(found);
         /* Not there (or unknown): leave the intent; the next run reconciles it. */
+        free(payload_hash);
         return rc;
     }
     if (rc != FERRY_OK) {
@@ -908,6 +910,7 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
         ferry_error_clear(&ferr);
         ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, &ferr);
     }
+    free(payload_hash);
     return rc;
 }
 
