@@ -43,7 +43,7 @@ check "no command is a usage error" 2 "$FERRY"
 check "unknown command exits 2" 2 "$FERRY" frobnicate
 contains "unknown command is named" "$ERR" "unknown command 'frobnicate'"
 check "unknown global option exits 2" 2 "$FERRY" --frob
-for cmd in plugin connection flow log dead purge; do
+for cmd in plugin connection flow run log dead purge map status alerts settings setup; do
     check "ferry $cmd --help exits 0" 0 "$FERRY" "$cmd" --help
     contains "ferry $cmd --help prints its usage" "$OUT" "usage: ferry $cmd"
 done
@@ -103,6 +103,19 @@ contains "the flow is named" "$ERR" "flow orders"
 check "flow remove" 0 "$FERRY" flow remove orders
 check "connection remove" 0 "$FERRY" connection remove shop
 
+check "settings list" 0 "$FERRY" settings
+contains "settings lists the retention" "$OUT" "log_retention_days"
+check "settings set of an unknown name exits 3" 3 "$FERRY" settings set colour=red
+check "settings set of a bad retention exits 3" 3 "$FERRY" settings set log_retention_days=0
+check "settings set retention" 0 "$FERRY" settings set log_retention_days=30
+check "settings get retention" 0 "$FERRY" settings get log_retention_days
+contains "the new retention is kept" "$OUT" "30"
+check "status with nothing run yet" 0 "$FERRY" status
+contains "status shows the connections" "$OUT" "CONNECTIONS"
+check "status --json" 0 "$FERRY" status --json
+check "alerts with none" 0 "$FERRY" alerts
+check "run of an unknown flow exits 3" 3 "$FERRY" run nosuchflow
+check "run without a flow is a usage error" 2 "$FERRY" run
 check "log with no runs" 0 "$FERRY" log
 check "dead list empty" 0 "$FERRY" dead list
 check "purge --older-than 30" 0 "$FERRY" purge --older-than 30
