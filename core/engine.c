@@ -218,7 +218,13 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
             json_t *body = json_loads(ex->request_body, JSON_DECODE_ANY, NULL);
             json_object_set_new(data, "sent", body ? body : json_string(ex->request_body));
         }
-        if (ex->response_body != NULL) {
+        /*
+         * What a write got back is kept; a read's answer is not: list pages
+         * repeat what the per-record "read" events already hold, and would
+         * make the log grow with the size of the shop rather than the work.
+         */
+        int is_read = strcmp(ex->method, "GET") == 0 || strcmp(ex->method, "HEAD") == 0;
+        if (ex->response_body != NULL && (!is_read || ex->status >= 400)) {
             json_t *body = json_loads(ex->response_body, JSON_DECODE_ANY, NULL);
             json_object_set_new(data, "received", body ? body : json_string(ex->response_body));
         }
@@ -276,6 +282,7 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
     run->settings = ferry_flow_effective_settings(run->flow);
     const char *log_payloads = run_setting_str(run, "log_payloads");
     run->payload_events = log_payloads == NULL || strcmp(log_payloads, "none") != 0;
+    run->native_events = log_payloads != NULL && strcmp(log_payloads, "full") == 0;
 
     /* The mapping first: a broken script fails the run before any network call. */
     run->mapping_path = ferry_flow_mapping_path(run->flow, opts->datadir, err);

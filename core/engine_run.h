@@ -54,7 +54,8 @@ struct ferry_run {
     FILE *report;            /* dry-run report stream */
     unsigned indexed;        /* target entities fully prefetched this run (RUN_INDEXED_*) */
     json_t *dry_created;     /* dry run: "article:NUMBER"/"customer:EMAIL" it would have created -> placeholder id */
-    long payload_events;     /* whether to log full payloads: 1 = yes */
+    int payload_events;      /* log what was read, mapped, sent and answered (log_payloads != none) */
+    int native_events;       /* ... and the source's native record too (log_payloads = full) */
 };
 
 /* ---- helpers the pipelines share (engine.c) ------------------------------ */

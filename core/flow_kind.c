@@ -37,8 +37,9 @@ static const ferry_flow_setting orders_settings[] = {
     {"home_country", FERRY_FS_STRING, NULL, "\"SE\"", "the company's country: sales there are domestic"},
     {"filter_statuses_in_query", FERRY_FS_BOOL, NULL, "false",
      "ask the shop for the chosen statuses only (faster on big shops; other orders then leave no trace)"},
-    {"log_payloads", FERRY_FS_ENUM, "full|none", "\"full\"",
-     "keep what was read, sent and answered per order in the activity log (none: only the decisions)"},
+    {"log_payloads", FERRY_FS_ENUM, "full|standard|none", "\"standard\"",
+     "what the activity log keeps per order: standard = the decoded order, the document mapped, what was sent and "
+     "answered; full = also Magento's own JSON of the order; none = only the decisions"},
     {NULL, 0, NULL, NULL, NULL}};
 
 static const char *const orders_maps[] = {"payment_terms",    "delivery_methods",  "vat",
@@ -48,33 +49,75 @@ static const ferry_flow_setting customers_settings[] = {
     {"since", FERRY_FS_STRING, NULL, NULL, "first run only: customers updated at or after this UTC time"},
     {"page_size", FERRY_FS_INT, NULL, "50", "customers read per page"},
     {"custom_fields", FERRY_FS_OBJECT, NULL, NULL, "extra target fields set on every customer"},
+    {"home_country", FERRY_FS_STRING, NULL, "\"SE\"",
+     "the company's country: its customers pay in home_currency (ISO 3166-1 alpha-2)"},
+    {"home_currency", FERRY_FS_STRING, NULL, "\"SEK\"", "the currency of customers in home_country (ISO 4217)"},
+    {"default_currency", FERRY_FS_STRING, NULL, "\"EUR\"",
+     "the currency of customers in other countries, unless the currencies value map names one for the country"},
+    {"terms_of_payment", FERRY_FS_STRING, NULL, NULL,
+     "terms of payment of new customers: a name, a number of days or an id (none = the company's default)"},
     {NULL, 0, NULL, NULL, NULL}};
+
+static const char *const customers_maps[] = {"currencies", NULL};
 
 static const ferry_flow_setting products_settings[] = {
     {"since", FERRY_FS_STRING, NULL, NULL, "first run only: products updated at or after this UTC time"},
     {"page_size", FERRY_FS_INT, NULL, "50", "products read per page"},
-    {"types", FERRY_FS_STRING_LIST, NULL, "[\"simple\",\"configurable\",\"grouped\",\"bundle\",\"virtual\"]",
-     "product types to sync"},
-    {"create_fields", FERRY_FS_STRING_LIST, NULL, NULL, "fields written only when the product is created"},
-    {"update_fields", FERRY_FS_STRING_LIST, NULL, NULL, "fields written on update (default: all mapped fields)"},
+    {"types", FERRY_FS_STRING_LIST, NULL,
+     "[\"simple\",\"configurable\",\"grouped\",\"bundle\",\"virtual\",\"downloadable\"]",
+     "product types to sync (the shop is asked for these only; containers are read to be skipped with a reason)"},
+    {"create_fields", FERRY_FS_STRING_LIST, NULL, NULL,
+     "fields written only when the product is created, never on update (e.g. [\"name\"]; \"attributes.description\" "
+     "names one attribute)"},
+    {"update_fields", FERRY_FS_STRING_LIST, NULL, NULL,
+     "the only fields an update writes (e.g. [\"net_price\",\"gross_price\"]; default: every mapped field)"},
     {"custom_fields", FERRY_FS_OBJECT, NULL, NULL, "extra target fields set on every product"},
+    {"number_prefix", FERRY_FS_STRING, NULL, NULL,
+     "only products whose SKU (article number) starts with this; the others are skipped"},
+    {"skip_inactive", FERRY_FS_BOOL, NULL, "false",
+     "skip disabled products / inactive articles (false: they are written as inactive)"},
+    {"unit", FERRY_FS_STRING, NULL, NULL,
+     "shop -> books: the eAccounting unit of articles (code, abbreviation or name; none = the connection's "
+     "default_unit)"},
+    {"prices_include_tax", FERRY_FS_BOOL, NULL, "false",
+     "the shop's catalogue prices include VAT: books -> shop writes the gross price, shop -> books reads the price "
+     "as gross when magento2.so does not say"},
+    {"category", FERRY_FS_STRING, NULL, NULL,
+     "books -> shop: category path given to products ferry creates, e.g. \"Imported/eAccounting\" (create only)"},
     {NULL, 0, NULL, NULL, NULL}};
 
+static const char *const products_maps[] = {"tax_classes", NULL};
+
 static const ferry_flow_setting stock_settings[] = {
-    {"source", FERRY_FS_STRING, NULL, NULL, "MSI source code or stock id (default: the default stock)"},
     {"page_size", FERRY_FS_INT, NULL, "100", "items read per page"},
+    {"quantity", FERRY_FS_ENUM, "salable|qty", "\"salable\"",
+     "the quantity written: salable (on hand minus reservations of open orders) or qty (on hand)"},
+    {"create_missing", FERRY_FS_BOOL, NULL, "false",
+     "false: a SKU the target has no article/product for is skipped with the reason (stock is only written to "
+     "existing ones)"},
     {NULL, 0, NULL, NULL, NULL}};
 
 static const char *const no_maps[] = {NULL};
 
+static const ferry_flow_route customers_routes[] = {{"customer", "customer", "customers.lua"}, {NULL, NULL, NULL}};
+
+/* The shop's products become articles; articles become the shop's products. */
+static const ferry_flow_route products_routes[] = {
+    {"product", "article", "products.lua"}, {"article", "product", "products_from_accounting.lua"}, {NULL, NULL, NULL}};
+
+/* The shop's salable quantity becomes the article's stock balance. */
+static const ferry_flow_route stock_routes[] = {{"stock", "article", "stock.lua"}, {NULL, NULL, NULL}};
+
 static const ferry_flow_kind kinds[] = {
     {"orders", "Magento orders become eAccounting orders, invoice drafts or invoices", "order", "document",
-     "orders.lua", orders_settings, orders_maps},
-    {"customers", "customers from one side to the other", "customer", "customer", "customers.lua", customers_settings,
-     no_maps},
-    {"products", "products and articles, either way", "product", "product", "products.lua", products_settings, no_maps},
-    {"stock", "stock levels (available minus reservations)", "stock", "stock", "stock.lua", stock_settings, no_maps},
-    {NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
+     "orders.lua", orders_settings, orders_maps, NULL},
+    {"customers", "Magento customers become eAccounting customers (matched by e-mail)", "customer", "customer",
+     "customers.lua", customers_settings, customers_maps, customers_routes},
+    {"products", "Magento products become eAccounting articles, or articles become products", "product", "product",
+     "products.lua", products_settings, products_maps, products_routes},
+    {"stock", "Magento's salable quantity becomes the articles' stock balance", "stock", "stock", "stock.lua",
+     stock_settings, no_maps, stock_routes},
+    {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL}};
 
 const ferry_flow_kind *ferry_flow_kind_find(const char *name)
 {
@@ -89,6 +132,18 @@ const ferry_flow_kind *ferry_flow_kind_find(const char *name)
 const ferry_flow_kind *ferry_flow_kind_all(void)
 {
     return kinds;
+}
+
+const char *ferry_flow_kind_default_mapping(const ferry_flow_kind *kind, const char *source_entity,
+                                            const char *target_entity)
+{
+    for (const ferry_flow_route *r = kind->routes; r != NULL && r->source_entity != NULL; r++) {
+        if (source_entity != NULL && target_entity != NULL && strcmp(r->source_entity, source_entity) == 0 &&
+            strcmp(r->target_entity, target_entity) == 0) {
+            return r->mapping;
+        }
+    }
+    return kind->default_mapping;
 }
 
 const ferry_flow_setting *ferry_flow_kind_setting(const ferry_flow_kind *kind, const char *name)

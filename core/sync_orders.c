@@ -997,6 +997,9 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     }
     if (run->payload_events) {
         json_t *shown = json_deep_copy(record);
+        if (!run->native_events) {
+            json_object_del(shown, "source"); /* the decoded order says what came; full keeps Magento's JSON */
+        }
         run_event(run, "info", "read", key, shown, "read %s %s (%s) from %s", run->flow->source_entity, key,
                   str_member(record, "status") ? str_member(record, "status") : "?", run->flow->source_connection);
         json_decref(shown);
@@ -1145,8 +1148,11 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         free(hash);
         return OUTCOME_STOP;
     }
-    run_event(run, "info", "synced", key, created, "sent as %s %s", str_member(doc, "type"),
+    json_t *summary = json_deep_copy(created);
+    json_object_del(summary, "native"); /* the full answer is in the create's http event */
+    run_event(run, "info", "synced", key, summary, "sent as %s %s", str_member(doc, "type"),
               str_member(created, "number") ? str_member(created, "number") : str_member(created, "id"));
+    json_decref(summary);
     if (run_setting_bool(run, "comment_back")) {
         rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"), str_member(created, "number"),
                            err);
