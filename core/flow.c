@@ -88,6 +88,55 @@ static int entity_supports(const ferry_plugin_descriptor *d, const char *entity,
     return 0;
 }
 
+/* The plugin of connection `name` (NULL when the store, the connection or the plugin is not there). */
+static const ferry_plugin_descriptor *plugin_of(ferry_store *st, const ferry_loader *loader, const char *name)
+{
+    if (st == NULL || loader == NULL || name == NULL) {
+        return NULL;
+    }
+    ferry_connection *c = NULL;
+    ferry_error tmp;
+    ferry_error_clear(&tmp);
+    if (ferry_connection_get(st, name, &c, &tmp) != FERRY_OK) {
+        return NULL;
+    }
+    const ferry_plugin *pl = ferry_loader_find(loader, c->plugin);
+    ferry_connection_free(c);
+    return pl ? pl->desc : NULL;
+}
+
+/*
+ * The entities of a flow document: those it names, else the first route of
+ * the kind that both connections' plugins support (and that agrees with an
+ * entity the document does name), else the kind's defaults.
+ */
+static void resolve_entities(ferry_store *st, const ferry_loader *loader, const ferry_flow_kind *kind,
+                             const json_t *src, const json_t *dst, const char **src_entity, const char **dst_entity)
+{
+    const char *given_src = json_string_value(json_object_get(src, "entity"));
+    const char *given_dst = json_string_value(json_object_get(dst, "entity"));
+    *src_entity = given_src ? given_src : kind->source_entity;
+    *dst_entity = given_dst ? given_dst : kind->target_entity;
+    if ((given_src && given_dst) || kind->routes == NULL) {
+        return;
+    }
+    const ferry_plugin_descriptor *sp = plugin_of(st, loader, json_string_value(json_object_get(src, "connection")));
+    const ferry_plugin_descriptor *dp = plugin_of(st, loader, json_string_value(json_object_get(dst, "connection")));
+    if (sp == NULL || dp == NULL) {
+        return;
+    }
+    for (const ferry_flow_route *r = kind->routes; r->source_entity != NULL; r++) {
+        if ((given_src == NULL || strcmp(given_src, r->source_entity) == 0) &&
+            (given_dst == NULL || strcmp(given_dst, r->target_entity) == 0) &&
+            entity_supports(sp, r->source_entity, FERRY_OP_READ) &&
+            entity_supports(dp, r->target_entity, FERRY_OP_CREATE)) {
+            *src_entity = r->source_entity;
+            *dst_entity = r->target_entity;
+            return;
+        }
+    }
+}
+
 /* Check one endpoint ({"connection", "entity"}) of a flow document. */
 static int check_endpoint(ferry_store *st, const ferry_loader *loader, const json_t *ep, const char *path,
                           const char *default_entity, unsigned ops, ferry_error *err)
@@ -209,8 +258,10 @@ int ferry_flow_validate(ferry_store *st, const ferry_loader *loader, const json_
     if (dst == NULL) {
         return path_error(err, "$.target", "is required");
     }
-    if (check_endpoint(st, loader, src, "$.source", kind->source_entity, FERRY_OP_READ, err) != FERRY_OK ||
-        check_endpoint(st, loader, dst, "$.target", kind->target_entity, FERRY_OP_CREATE, err) != FERRY_OK) {
+    const char *src_entity = NULL, *dst_entity = NULL;
+    resolve_entities(st, loader, kind, src, dst, &src_entity, &dst_entity);
+    if (check_endpoint(st, loader, src, "$.source", src_entity, FERRY_OP_READ, err) != FERRY_OK ||
+        check_endpoint(st, loader, dst, "$.target", dst_entity, FERRY_OP_CREATE, err) != FERRY_OK) {
         return err->status;
     }
     json_t *settings = json_object_get(doc, "settings");
@@ -311,12 +362,6 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
     return FERRY_OK;
 }
 
-static const char *entity_or(const json_t *ep, const char *dflt)
-{
-    json_t *e = json_object_get(ep, "entity");
-    return e && json_is_string(e) ? json_string_value(e) : dflt;
-}
-
 int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t *doc, int replace, ferry_error *err)
 {
     if (ferry_flow_validate(st, loader, doc, err) != FERRY_OK) {
@@ -329,6 +374,8 @@ int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t 
     json_t *mapping = json_object_get(doc, "mapping");
     json_t *desc = json_object_get(doc, "description");
     json_t *enabled = json_object_get(doc, "enabled");
+    const char *src_entity = NULL, *dst_entity = NULL;
+    resolve_entities(st, loader, kind, src, dst, &src_entity, &dst_entity);
 
     if (ferry_store_begin(st, err) != FERRY_OK) {
         return err->status;
@@ -377,9 +424,9 @@ int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t 
     }
     sqlite3_bind_text(s, 2, kind->name, -1, SQLITE_STATIC);
     sqlite3_bind_int64(s, 3, src_id);
-    sqlite3_bind_text(s, 4, entity_or(src, kind->source_entity), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, src_entity, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 5, dst_id);
-    sqlite3_bind_text(s, 6, entity_or(dst, kind->target_entity), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 6, dst_entity, -1, SQLITE_TRANSIENT);
     ferry_store_bind_text(s, 7, mapping && json_is_string(mapping) ? json_string_value(mapping) : NULL);
     sqlite3_bind_int(s, 8, enabled == NULL || json_is_true(enabled));
     ferry_store_bind_text(s, 9, desc && json_is_string(desc) ? json_string_value(desc) : NULL);
@@ -580,7 +627,7 @@ char *ferry_flow_mapping_path(const ferry_flow *f, const char *datadir, ferry_er
     const char *mapping = f->mapping;
     if (mapping == NULL) {
         const ferry_flow_kind *kind = ferry_flow_kind_find(f->kind);
-        mapping = kind ? kind->default_mapping : NULL;
+        mapping = kind ? ferry_flow_kind_default_mapping(kind, f->source_entity, f->target_entity) : NULL;
     }
     if (mapping == NULL) {
         ferry_error_set(err, FERRY_CONFIG_ERROR, "mapping", "flow %s has no mapping", f->name);

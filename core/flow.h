@@ -32,7 +32,7 @@ typedef struct ferry_flow {
     char *name;
     char *kind;
     char *description;
-    char *mapping; /* as given; NULL = the kind's default mapping */
+    char *mapping; /* as given; NULL = the default mapping of the kind for these entities */
     int enabled;
     long long source_connection_id;
     long long target_connection_id;

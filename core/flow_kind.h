@@ -30,14 +30,30 @@ typedef struct ferry_flow_setting {
     const char *description;
 } ferry_flow_setting;
 
+/*
+ * One direction a kind can run in: the entity it reads, the entity it
+ * writes, and the default mapping for that pair.  A flow document that does
+ * not name its entities gets those of the first route whose source entity
+ * the source connection's plugin reads and whose target entity the target
+ * connection's plugin creates (products: shop:product -> books:article with
+ * products.lua, or books:article -> shop:product with
+ * products_from_accounting.lua).
+ */
+typedef struct ferry_flow_route {
+    const char *source_entity;
+    const char *target_entity;
+    const char *mapping; /* file name under share/ferry/mappings */
+} ferry_flow_route;
+
 typedef struct ferry_flow_kind {
     const char *name;
     const char *description;
-    const char *source_entity;
-    const char *target_entity;
-    const char *default_mapping;        /* file name under share/ferry/mappings */
+    const char *source_entity;          /* used when no route fits */
+    const char *target_entity;          /* used when no route fits */
+    const char *default_mapping;        /* file name under share/ferry/mappings, when no route names one */
     const ferry_flow_setting *settings; /* {NULL}-terminated */
     const char *const *maps;            /* value map names the default mapping uses, NULL-terminated */
+    const ferry_flow_route *routes;     /* {NULL}-terminated, tried in order; NULL = none */
 } ferry_flow_kind;
 
 /* The kind called `name`, or NULL. */
@@ -45,6 +61,14 @@ const ferry_flow_kind *ferry_flow_kind_find(const char *name);
 
 /* All kinds, {NULL}-terminated. */
 const ferry_flow_kind *ferry_flow_kind_all(void);
+
+/*
+ * The default mapping of a flow of `kind` that reads `source_entity` and
+ * writes `target_entity`: the route with exactly these entities, else the
+ * kind's default_mapping.
+ */
+const char *ferry_flow_kind_default_mapping(const ferry_flow_kind *kind, const char *source_entity,
+                                            const char *target_entity);
 
 /* The setting `name` of `kind`, or NULL. */
 const ferry_flow_setting *ferry_flow_kind_setting(const ferry_flow_kind *kind, const char *name);
