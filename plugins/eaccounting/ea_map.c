@@ -537,8 +537,14 @@ static int put_stock(ferry_conn *c, json_t *n, const json_t *rec, ferry_error *e
     if (has < 0) {
         return bad_decimal(err, "stock.qty");
     }
-    if (has && !stock_module_active(c)) {
-        /* with the stock module, eAccounting keeps the balance itself (read-only) */
+    if (has && stock_module_active(c)) {
+        /* with the stock module, eAccounting keeps the balance itself (read-only, §7.2): say so, never drop it */
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "stock.qty",
+                               "eaccounting: the company's Stock module is on, so eAccounting keeps the articles' "
+                               "stock balance itself (read-only in the API) and ferry cannot write stock.qty; "
+                               "turn the Stock module off, or leave stock out of the mapping");
+    }
+    if (has) {
         json_object_set_new(n, "StockBalance", ea_dec_json_number(qty, 2));
     }
     return FERRY_OK;
