@@ -137,6 +137,10 @@ static int ea_read_page_op(ferry_conn *c, const char *entity, const json_t *quer
     if (doc_type < 0 && is_document(entity)) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "document_type", "eaccounting: unknown document type");
     }
+    /* An article's vat_rate comes from its coding: have the codings at hand (cached for a day). */
+    if (ea_records_is_article(entity) && ea_refdata_require(c, err) != FERRY_OK) {
+        return err->status;
+    }
     json_t *natives = NULL;
     int rc = ea_read_page(c, src, query, cursor, &natives, next_cursor, more, err);
     if (rc != FERRY_OK) {
