@@ -113,12 +113,15 @@ class Emulator:
 class Env:
     """Two emulators, a store, two connections and an orders flow."""
 
-    def __init__(self, m2_args=(), ea_args=(), settings=None, maps=None, flow=True, orders=40, seed=3, connect=True):
+    def __init__(self, m2_args=(), ea_args=(), settings=None, maps=None, flow=True, orders=40, seed=3, connect=True,
+                 ea_shop_data=True):
         self.dir = tempfile.mkdtemp(prefix="ferry-it-")
         self.db = os.path.join(self.dir, "ferry.db")
         self.m2 = Emulator("magento2.py", ["--seed", str(seed), "--orders", str(orders)] + list(m2_args))
         try:
-            self.ea = Emulator("eaccounting.py", ["--seed", str(seed), "--with-shop-data"] + list(ea_args))
+            # --with-shop-data: eAccounting already has the shop's articles and customers (a steady state)
+            shop_data = ["--with-shop-data"] if ea_shop_data else []
+            self.ea = Emulator("eaccounting.py", ["--seed", str(seed)] + shop_data + list(ea_args))
         except Exception:
             self.m2.stop()
             raise

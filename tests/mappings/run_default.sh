@@ -1,7 +1,7 @@
 #!/bin/sh
-# run_default.sh - the default orders mapping's own tests
-# (share/ferry/mappings/tests/*.test.json, canonical orders as magento2.so
-# reads them) through `ferry map test --suite --tap`.  Speaks TAP.
+# run_default.sh - the default mappings' own tests
+# (share/ferry/mappings/tests/*.test.json, canonical records as the plugins
+# read them) through `ferry map test --suite --tap`.  Speaks TAP.
 #
 # Environment (set by `make check`): FERRY_BIN, FERRY_TOP_SRCDIR,
 # FERRY_TOP_BUILDDIR, FERRY_DATADIR.
