@@ -55,12 +55,13 @@ local function listed(list, value)
 end
 
 -- The Swedish VAT percent of the product's tax class.
-local function vat_rate(product)
+local function vat_rate(product, flow)
   local class = blank(product.tax_class) and "0" or tostring(product.tax_class)
   local rate = ferry.map("tax_classes", class, nil) or DEFAULT_RATES[class]
   if rate == nil then
     ferry.fail("tax class " .. class .. " of " .. product.sku .. " has no VAT rate: add it to the tax_classes "
-      .. "value map (ferry flow set FLOW --map tax_classes:" .. class .. "=12)")
+      .. "value map (ferry flow set " .. (flow or "FLOW") .. " --map tax_classes:" .. class .. "=PERCENT, "
+      .. "one of 25, 12, 6, 0), then ferry dead retry")
   end
   return rate
 end
@@ -119,7 +120,7 @@ function map(product, ctx)
     ferry.fail("SKU " .. sku .. " is longer than the 40 characters of an eAccounting article number")
   end
 
-  local rate = vat_rate(product)
+  local rate = vat_rate(product, ctx and ctx.flow)
   local net, gross = prices(product, rate)
   local article = {
     key = sku,

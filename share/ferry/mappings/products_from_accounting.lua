@@ -22,10 +22,11 @@
 -- staff change there is never overwritten.
 --
 -- The filter: articles are skipped, with the reason, when their number does
--- not start with number_prefix, and when they are inactive and
--- skip_inactive is true (otherwise an inactive article disables its product).
+-- not start with number_prefix, when they are inactive and skip_inactive is
+-- true (otherwise an inactive article disables its product), and when their
+-- type (simple; virtual for a service coding) is not in the flow's types.
 --
--- Settings (ferry flow show FLOW): number_prefix, skip_inactive,
+-- Settings (ferry flow show FLOW): number_prefix, skip_inactive, types,
 -- prices_include_tax (write the gross price: the catalogue's prices include
 -- VAT), category (a category path for new products), custom_fields (extra
 -- product attributes: code -> value), create_fields, update_fields.
@@ -50,8 +51,21 @@ local function url_key(number)
   return key ~= "" and key or nil
 end
 
+local function listed(list, value)
+  for _, v in ipairs(list or {}) do
+    if v == value then
+      return true
+    end
+  end
+  return false
+end
+
 -- The filter: nil when the article goes to the shop, else why not.
 local function filtered(article)
+  local types = ferry.setting("types", nil)
+  if types ~= nil and not listed(types, article.type) then
+    return "article " .. article.number .. " is a " .. tostring(article.type) .. " product, not in the flow's types"
+  end
   if not blank(PREFIX) and not ferry.str.starts_with(article.number, PREFIX) then
     return "article " .. article.number .. " does not start with number_prefix " .. PREFIX
   end
