@@ -313,6 +313,49 @@ static int settle_synced(ferry_run *run, const char *key, const char *target_id,
     return FERRY_OK;
 }
 
+/* How many runs one record may stop with a transient error before it is dead-lettered (no poison pill). */
+#define MAX_TRANSIENT_STOPS 3
+
+/*
+ * A write failed with a transient error (FERRY_RETRY): the run stops and the
+ * record is tried again next run - unless it has now stopped
+ * MAX_TRANSIENT_STOPS runs in a row: then it is dead-lettered so the flow
+ * goes on.  A create that may have arrived is no risk: the next attempt finds
+ * the target record by its key before it writes.
+ */
+static record_outcome transient_stop(ferry_run *run, const char *key, const json_t *record, const json_t *payload,
+                                     ferry_error *err)
+{
+    if (run->opts->dry_run) {
+        return OUTCOME_STOP;
+    }
+    ferry_idmap_entry e;
+    int found = 0;
+    ferry_error ierr;
+    ferry_error_clear(&ierr);
+    if (ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, &ierr) != FERRY_OK) {
+        return OUTCOME_STOP;
+    }
+    if (!found) {
+        memset(&e, 0, sizeof(e));
+        ferry_strlcpy(e.state, "skipped", sizeof(e.state));
+    }
+    int attempts = e.attempts + 1;
+    if (attempts < MAX_TRANSIENT_STOPS) {
+        e.attempts = attempts;
+        free(e.reason);
+        e.reason = ferry_asprintf("transient failure %d of %d: %s", attempts, MAX_TRANSIENT_STOPS, err->message);
+        ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, &ierr);
+        ferry_idmap_entry_clear(&e);
+        return OUTCOME_STOP;
+    }
+    ferry_idmap_entry_clear(&e);
+    /* The same record stopped the flow run after run: dead-letter it so the others get through. */
+    ferry_error why = *err;
+    ferry_error_clear(err);
+    return run_dead(run, key, "write", &why, record, payload, NULL, err);
+}
+
 /* Write every mapped record of source record `key`; the outcome of the whole. */
 static record_outcome write_all(ferry_run *run, const char *key, const json_t *record, const json_t *mapped,
                                 const char *hash, const char *payload_hash, ferry_error *err)
@@ -331,7 +374,9 @@ static record_outcome write_all(ferry_run *run, const char *key, const json_t *r
         int created = 0;
         write_result w = write_one(run, tkey, m, &id, &created, &sent, err);
         if (w == WRITE_FAILED) {
-            if (run_status_stops(err->status)) {
+            if (err->status == FERRY_RETRY) {
+                outcome = transient_stop(run, key, record, sent ? sent : m, err);
+            } else if (run_status_stops(err->status)) {
                 outcome = OUTCOME_STOP;
             } else {
                 ferry_error why = *err;

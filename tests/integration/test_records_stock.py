@@ -115,6 +115,50 @@ class Stock(unittest.TestCase):
 
 
 @unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class PoisonPill(unittest.TestCase):
+    """An article eAccounting answers 500 for stops the run (transient), twice; the third run dead-letters it."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = env = ferrytest.Env(flow=False)
+        try:
+            env.ferry("-q", "connection", "set", "shop", "stock_mode=msi")
+            rk.add_flow(env, "stock", "stock")
+            rk.run(env, "stock")
+            placed = env.m2.admin("POST", "orders/new", {"count": 1})
+            status, order = env.m2_api("GET", "/rest/V1/orders/%d" % placed["entity_ids"][0])
+            cls.sku = sorted(i["sku"] for i in order["items"] if i["product_type"] == "simple")[0]
+            article = rk.ea_articles_by_number(env)[cls.sku]
+            env.ea.admin("POST", "faults", {"route": "/v2/articles/" + article["Id"], "method": "PUT", "count": 100,
+                                            "status": 500})
+            cls.runs, cls.rows = [], []
+            for _ in range(3):
+                cls.runs.append(rk.run(env, "stock"))
+                cls.rows.append(rk.idmap(env, "stock")[cls.sku])
+            cls.letters = rk.orderkit.dead_letters(env, flow="stock")
+        except Exception:
+            env.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.close()
+
+    def test_two_runs_stop_then_the_record_is_dead_lettered_and_the_run_goes_on(self):
+        statuses = [summary["status"] for code, summary, p, ea, m2 in self.runs]
+        self.assertEqual(statuses, ["stopped", "stopped", "partial"])
+        for n in (1, 2):
+            self.assertTrue(self.rows[n - 1]["reason"].startswith("transient failure %d of 3: " % n),
+                            self.rows[n - 1]["reason"])
+            self.assertIn(self.sku, self.runs[n - 1][1]["message"])
+        code, summary, p, ea, m2 = self.runs[2]
+        self.assertEqual((summary["dead"], summary["read"]), (1, 21))
+        self.assertEqual([d["key"] for d in self.letters], [self.sku])
+        self.assertEqual(self.letters[0]["error_class"], "retry")
+        self.assertEqual(self.rows[2]["state"], "dead")
+
+
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
 class StockModuleOn(unittest.TestCase):
     """With eAccounting's Stock module on, eAccounting keeps the balance: every SKU is dead-lettered saying so."""
 
