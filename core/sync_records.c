@@ -157,34 +157,76 @@ static char *payload_hash_of(const ferry_run *run, const json_t *mapped)
 /* ---- the target ------------------------------------------------------------------------------ */
 
 /*
- * Find the target object of `entity` with key `key`: index, then one find.
- * *id new or NULL.  A found object without an id of its own (a Magento stock
- * item) is known by its key.
+ * Find the target object of `entity` with key `key`: the index (unless
+ * `*from_index` is NULL), then one find call, which also corrects the index.
+ * *id new or NULL; *from_index 1 when the id came from the index.  A found
+ * object without an id of its own (a Magento stock item) is known by its key.
  */
-static int find_target(ferry_run *run, const char *entity, const char *key, char **id, ferry_error *err)
+static int find_target(ferry_run *run, const char *entity, const char *key, char **id, int *from_index,
+                       ferry_error *err)
 {
     long long cid = ferry_endpoint_connection(run->dst)->id;
-    int rc = ferry_target_index_get(run->st, cid, entity, "key", key, id, NULL, err);
-    if (rc != FERRY_OK || *id != NULL) {
-        return rc;
+    *id = NULL;
+    if (from_index != NULL) {
+        *from_index = 0;
+        int rc = ferry_target_index_get(run->st, cid, entity, "key", key, id, NULL, err);
+        if (rc != FERRY_OK || *id != NULL) {
+            *from_index = *id != NULL;
+            return rc;
+        }
     }
     const ferry_plugin_descriptor *d = run->dst->plugin->desc;
     if (d->find == NULL) {
         return FERRY_OK;
     }
     json_t *found = NULL;
-    rc = d->find(run->dst->conn, entity, "key", key, &found, err);
+    int rc = d->find(run->dst->conn, entity, "key", key, &found, err);
     if (rc == FERRY_OK && found != NULL) {
         const char *fid = str_member(found, "id") ? str_member(found, "id") : key;
         *id = ferry_strdup(fid);
         ferry_target_index_put(run->st, cid, entity, "key", key, *id, NULL, err);
+    } else if (rc == FERRY_OK && from_index == NULL) {
+        ferry_target_index_forget(run->st, cid, entity, "key", key, err);
     }
     json_decref(found);
     return rc;
 }
 
+/* Update `id` with `payload`, or create it when `id` is NULL. */
+static int send(ferry_run *run, const char *entity, const char *id, const json_t *payload, json_t **result,
+                ferry_error *err)
+{
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    *result = NULL;
+    if (id != NULL) {
+        return d->update ? d->update(run->dst->conn, entity, id, payload, result, err)
+                         : ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot update %s",
+                                           run->dst->plugin->name, entity);
+    }
+    return d->create ? d->create(run->dst->conn, entity, payload, result, err)
+                     : ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot create %s",
+                                       run->dst->plugin->name, entity);
+}
+
 /* What became of one mapped record. */
 typedef enum write_result { WRITE_DONE, WRITE_MISSING, WRITE_FAILED } write_result;
+
+/* The dry run: report what would be written (as the target's native payload when it can say). */
+static void report_would(ferry_run *run, const char *entity, const char *tkey, const char *id, const json_t *payload)
+{
+    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    json_t *native = NULL;
+    ferry_error nerr;
+    ferry_error_clear(&nerr);
+    if (d->to_native == NULL || d->to_native(run->dst->conn, entity, payload, &native, &nerr) != FERRY_OK) {
+        json_decref(native);
+        native = json_incref((json_t *)payload);
+    }
+    char *decision = ferry_asprintf("would %s %s %s", id ? "update" : "create", entity, tkey);
+    run_report(run, tkey, decision, native);
+    free(decision);
+    json_decref(native);
+}
 
 /*
  * Create or update one mapped record.  WRITE_DONE with *target_id (new) set
@@ -196,44 +238,47 @@ static write_result write_one(ferry_run *run, const char *tkey, const json_t *ma
                               json_t **sent, ferry_error *err)
 {
     const char *entity = run->flow->target_entity;
-    const ferry_plugin_descriptor *d = run->dst->plugin->desc;
+    int create_missing = !json_is_false(run_setting(run, "create_missing"));
     *target_id = NULL;
     *sent = NULL;
     char *id = NULL;
-    if (find_target(run, entity, tkey, &id, err) != FERRY_OK) {
+    int from_index = 0;
+    if (find_target(run, entity, tkey, &id, &from_index, err) != FERRY_OK) {
         return WRITE_FAILED;
     }
-    const json_t *create_missing = run_setting(run, "create_missing");
-    if (id == NULL && json_is_false(create_missing)) {
+    if (id == NULL && !create_missing) {
         return WRITE_MISSING;
     }
-    const char *action = id ? "update" : "create";
-    *created = id == NULL;
     json_t *payload = id ? update_payload(run, mapped) : json_incref((json_t *)mapped);
-    json_t *result = NULL;
-    int rc;
     if (run->opts->dry_run) {
-        json_t *native = NULL;
-        if (d->to_native == NULL || d->to_native(run->dst->conn, entity, payload, &native, err) != FERRY_OK) {
-            ferry_error_clear(err);
-            native = json_incref(payload);
-        }
-        char *decision = ferry_asprintf("would %s %s %s", action, entity, tkey);
-        run_report(run, tkey, decision, native);
-        free(decision);
-        json_decref(native);
+        report_would(run, entity, tkey, id, payload);
         json_decref(payload);
+        *created = id == NULL;
         *target_id = id ? id : ferry_strdup("(dry run)");
         return WRITE_DONE;
     }
-    if (id != NULL) {
-        rc = d->update ? d->update(run->dst->conn, entity, id, payload, &result, err)
-                       : ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot update %s",
-                                         run->dst->plugin->name, entity);
-    } else {
-        rc = d->create ? d->create(run->dst->conn, entity, payload, &result, err)
-                       : ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot create %s",
-                                         run->dst->plugin->name, entity);
+    json_t *result = NULL;
+    int rc = send(run, entity, id, payload, &result, err);
+    if (rc == FERRY_RECORD_ERROR && from_index) {
+        /* The index may be stale (the target record was deleted or merged by hand): ask the target once. */
+        char *fresh = NULL;
+        ferry_error ferr;
+        ferry_error_clear(&ferr);
+        if (find_target(run, entity, tkey, &fresh, NULL, &ferr) == FERRY_OK &&
+            (fresh == NULL || strcmp(fresh, id) != 0)) {
+            free(id);
+            id = fresh;
+            fresh = NULL;
+            json_decref(payload);
+            json_decref(result);
+            ferry_error_clear(err);
+            if (id == NULL && !create_missing) {
+                return WRITE_MISSING;
+            }
+            payload = id ? update_payload(run, mapped) : json_incref((json_t *)mapped);
+            rc = send(run, entity, id, payload, &result, err);
+        }
+        free(fresh);
     }
     if (rc != FERRY_OK) {
         *sent = payload;
@@ -242,13 +287,14 @@ static write_result write_one(ferry_run *run, const char *tkey, const json_t *ma
         return WRITE_FAILED;
     }
     json_decref(payload);
+    *created = id == NULL;
     const char *written = id ? id : str_member(result, "id");
     if (written != NULL) {
         ferry_target_index_put(run->st, ferry_endpoint_connection(run->dst)->id, entity, "key", tkey, written, NULL,
                                err);
         *target_id = ferry_strdup(written);
     }
-    run_event(run, "info", "synced", run->current_key, result, "%sd %s %s", action, entity, tkey);
+    run_event(run, "info", "synced", run->current_key, result, "%s %s %s", id ? "updated" : "created", entity, tkey);
     json_decref(result);
     free(id);
     return WRITE_DONE;

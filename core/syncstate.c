@@ -301,6 +301,21 @@ int ferry_target_index_clear(ferry_store *st, long long connection_id, const cha
     return step_done(st, s, err, "clear target index");
 }
 
+int ferry_target_index_forget(ferry_store *st, long long connection_id, const char *entity, const char *key_name,
+                              const char *key_value, ferry_error *err)
+{
+    sqlite3_stmt *s = ferry_store_prepare(
+        st, "DELETE FROM target_index WHERE connection_id=?1 AND entity=?2 AND key_name=?3 AND key_value=?4", err);
+    if (s == NULL) {
+        return FERRY_FATAL;
+    }
+    sqlite3_bind_int64(s, 1, connection_id);
+    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, key_name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, key_value, -1, SQLITE_TRANSIENT);
+    return step_done(st, s, err, "forget a target index entry");
+}
+
 char *ferry_syncstate_hash(const json_t *value)
 {
     char *text = json_dumps(value, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(17));

@@ -74,6 +74,9 @@ int ferry_target_index_put(ferry_store *st, long long connection_id, const char 
                            const char *key_value, const char *target_id, const json_t *data, ferry_error *err);
 /* Forget every index row of a connection's entity (before a full re-read). */
 int ferry_target_index_clear(ferry_store *st, long long connection_id, const char *entity, ferry_error *err);
+/* Forget one index row (its target record is gone). */
+int ferry_target_index_forget(ferry_store *st, long long connection_id, const char *entity, const char *key_name,
+                              const char *key_value, ferry_error *err);
 
 /* A stable hash of a JSON value (sorted keys, compact): new hex string. */
 char *ferry_syncstate_hash(const json_t *value);

@@ -64,6 +64,18 @@ class Customers(unittest.TestCase):
             rk.m2_save_customer(env, fixed)
             cls.fourth = rk.run(env, "customers")
             cls.after_fourth = rk.ea_customers_by_email(env)
+
+            # Someone deletes a customer in eAccounting; then it changes in Magento: ferry's index is stale,
+            # the update is refused, one lookup says it is gone, and it is created again.
+            gone = cls.after_fourth["elin.bergstrom4@example.com"]
+            status, _ = rk.orderkit.ea_api(env, "DELETE", "/customers/" + gone["Id"])
+            assert status in (200, 204), status
+            env.m2.admin("POST", "clock", {"advance": 60})
+            elin = dict(rk.m2_customers(env)["elin.bergstrom4@example.com"])
+            elin["addresses"] = [dict(a, telephone="+46 8 555 0404") for a in elin["addresses"]]
+            rk.m2_save_customer(env, elin)
+            cls.fifth = rk.run(env, "customers")
+            cls.after_fifth = rk.ea_customers_by_email(env)
         except Exception:
             env.close()
             raise
@@ -154,6 +166,19 @@ class Customers(unittest.TestCase):
         self.assertEqual((created["VatNumber"], created["Name"], created["IsPrivatePerson"]),
                          ("DE811569869", "Falsch Handel GmbH", False))
         self.assertEqual(rk.orderkit.dead_letters(self.env, flow="customers"), [])
+
+    def test_a_customer_deleted_in_eaccounting_is_created_again(self):
+        code, summary, p, ea, m2 = self.fifth
+        self.assertEqual(code, 0, p.stdout + p.stderr)
+        self.assertEqual((summary["read"], summary["synced"], summary["dead"]), (1, 1, 0))
+        self.assertEqual(rk.writes(ea), {"POST /v2/customers": 1})
+        self.assertEqual(ea["GET /v2/customers/{customerId}"], 1)  # the stale id: not found
+        self.assertEqual(ea["GET /v2/customers"], 1)  # one lookup by e-mail: none
+        old, new = self.after_fourth["elin.bergstrom4@example.com"], self.after_fifth["elin.bergstrom4@example.com"]
+        self.assertNotEqual(new["Id"], old["Id"])
+        self.assertEqual(new["Telephone"], "+46 8 555 0404")
+        key = str(self.magento["elin.bergstrom4@example.com"]["id"])
+        self.assertEqual(rk.idmap(self.env, "customers")[key]["target_id"], new["Id"])
 
     def test_changed_customer_is_updated_touched_ones_cost_nothing(self):
         code, summary, p, ea, m2 = self.second
