@@ -29,6 +29,8 @@ static const char flow_usage[] =
     "\n"
     "A flow moves one kind of record from a source connection to a target\n"
     "connection through a Lua mapping.  Kinds: orders, customers, products, stock.\n"
+    "Without :ENTITY the kind's direction for the two plugins is picked, with its\n"
+    "default mapping (products --source books --target shop: article -> product).\n"
     "Setting values are JSON when they parse as JSON (true, 10, [\"a\",\"b\"]), else\n"
     "strings.  Value maps (--map payment_terms:checkmo=30) feed ferry.map() in the\n"
     "mapping.  export writes the flow as JSON for version control; import reads it\n"
