@@ -292,11 +292,8 @@ int ferry_activity_alert(ferry_store *st, const char *kind, long long flow_id, l
 {
     char ts[32];
     /* The same alert again within a day says nothing new: keep one (collectd's c_complain idea). */
-    time_t since_t = time(NULL) - ALERT_REPEAT_SECONDS;
-    struct tm tm;
-    gmtime_r(&since_t, &tm);
     char since[32];
-    strftime(since, sizeof(since), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ferry_time_iso((long long)time(NULL) - ALERT_REPEAT_SECONDS, since, sizeof(since));
     sqlite3_stmt *q = ferry_store_prepare(st,
                                           "SELECT 1 FROM alerts WHERE kind=?1 AND coalesce(flow_id,0)=?2 AND "
                                           "coalesce(connection_id,0)=?3 AND message=?4 AND ts >= ?5 LIMIT 1",
@@ -434,11 +431,8 @@ static long delete_with(ferry_store *st, const char *sql, const char *param, fer
 int ferry_activity_purge_older(ferry_store *st, int days, json_t **counts, ferry_error *err)
 {
     *counts = NULL;
-    time_t cut = time(NULL) - (time_t)days * 86400;
-    struct tm tm;
-    gmtime_r(&cut, &tm);
     char cutoff[32];
-    strftime(cutoff, sizeof(cutoff), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    ferry_time_iso((long long)time(NULL) - (long long)days * 86400, cutoff, sizeof(cutoff));
     if (ferry_store_begin(st, err) != FERRY_OK) {
         return err->status;
     }

@@ -1,4 +1,4 @@
-/* crypto.c - SHA-256 (FIPS 180-4), HMAC (RFC 2104), Base64, percent-encoding. */
+/* crypto.c - SHA-256 (FIPS 180-4), HMAC (RFC 2104), Base64 (see crypto.h). */
 #include "config.h"
 
 #include "crypto.h"
@@ -250,23 +250,6 @@ unsigned char *ferry_base64_decode(const char *text, size_t *out_len)
     }
     *out_len = o;
     return out;
-}
-
-char *ferry_url_encode(const char *s)
-{
-    static const char digits[] = "0123456789ABCDEF";
-    ferry_buf b = FERRY_BUF_INIT;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
-            c == '_' || c == '~') {
-            ferry_buf_append(&b, p, 1);
-        } else {
-            char enc[3] = {'%', digits[c >> 4], digits[c & 15]};
-            ferry_buf_append(&b, enc, 3);
-        }
-    }
-    return ferry_buf_take(&b);
 }
 
 int ferry_random_bytes(void *buf, size_t len)

@@ -1,6 +1,7 @@
 /*
  * crypto.h - the few primitives connectors need: SHA-256, HMAC-SHA256
- * (OAuth 1.0a signatures), Base64, percent-encoding and random bytes.
+ * (OAuth 1.0a signatures), Base64 and random bytes (percent-encoding is in
+ * util.h).
  * Self-contained so plugins need no crypto library of their own.
  */
 #ifndef FERRY_CRYPTO_H
@@ -25,9 +26,6 @@ char *ferry_base64_encode(const void *data, size_t len);
  * buffer (free()); *out_len gets its length.  NULL on invalid input.
  */
 unsigned char *ferry_base64_decode(const char *text, size_t *out_len);
-
-/* RFC 3986 percent-encoding: unreserved characters kept, everything else %XX. New string. */
-char *ferry_url_encode(const char *s);
 
 /* Fill buf with len cryptographically random bytes; 0 on success, -1 on failure. */
 int ferry_random_bytes(void *buf, size_t len);

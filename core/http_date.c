@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <strings.h>
 
+#include "util.h"
+
 #define MAX_DELAY_SECONDS 1000000000LL /* about 31 years */
 
 static const char *const short_days[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun", NULL};
@@ -14,41 +16,6 @@ static const char *const long_days[] = {"Monday", "Tuesday",  "Wednesday", "Thur
                                         "Friday", "Saturday", "Sunday",    NULL};
 static const char *const month_names[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
                                           "Aug", "Sep", "Oct", "Nov", "Dec", NULL};
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil). */
-static long long days_from_civil(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* The Gregorian year of a day count since the epoch (the inverse, year only). */
-static long long year_from_days(long long z)
-{
-    z += 719468;
-    long long era = (z >= 0 ? z : z - 146096) / 146097;
-    long long doe = z - era * 146097;
-    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    long long mp = (5 * doy + 2) / 153;
-    long long m = mp < 10 ? mp + 3 : mp - 9;
-    return yoe + era * 400 + (m <= 2);
-}
-
-static int is_leap(long long y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int days_in_month(long long y, int m)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
 
 /* Index of the word at *p among `words` (case-insensitive, whole alphabetic run), advancing *p; -1 if none. */
 static int match_word(const char **p, const char *const *words)
@@ -158,7 +125,9 @@ int ferry_http_parse_date(const char *s, long long now_ms, long long *epoch_ms)
             }
             if (p - ys == 2) {
                 /* RFC 9110 5.6.7: a two-digit year more than 50 years in the future is in the past century. */
-                long long now_year = year_from_days(now_ms / 86400000LL);
+                long long now_year;
+                int now_month, now_day;
+                ferry_civil_from_days(now_ms / 86400000LL, &now_year, &now_month, &now_day);
                 year = now_year - now_year % 100 + y;
                 if (year > now_year + 50) {
                     year -= 100;
@@ -196,13 +165,13 @@ int ferry_http_parse_date(const char *s, long long now_ms, long long *epoch_ms)
         return -1;
     }
     month += 1;
-    if (day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
+    if (day < 1 || day > ferry_days_in_month(year, month) || hour > 23 || minute > 59 || second > 60) {
         return -1;
     }
     if (second == 60) {
         second = 59; /* a leap second: close enough */
     }
-    long long days = days_from_civil(year, month, day);
+    long long days = ferry_days_from_civil(year, month, day);
     *epoch_ms = ((days * 24 + hour) * 60 + minute) * 60000LL + second * 1000LL;
     return 0;
 }

@@ -490,25 +490,6 @@ static int d_sum(lua_State *L)
 #define MIN_EPOCH (-62135596800LL) /* 0001-01-01T00:00:00Z */
 #define MAX_EPOCH 253402300799LL   /* 9999-12-31T23:59:59Z */
 
-static long long days_from_civil(long long y, int m, int d)
-{
-    y -= m <= 2;
-    long long era = (y >= 0 ? y : y - 399) / 400;
-    long long yoe = y - era * 400;
-    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-static int days_in_month(long long y, int m)
-{
-    static const int dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) {
-        return 29;
-    }
-    return dim[m - 1];
-}
-
 /* n digits at s[*i], as a number; -1 when they are not all digits. */
 static int take_digits(const char *s, size_t len, size_t *i, int n)
 {
@@ -543,7 +524,7 @@ static int parse_date(const char *s, size_t len, long long *out)
         return -1;
     }
     int d = take_digits(s, len, &i, 2);
-    if (d < 1 || d > days_in_month(y, mo) || y < 1) {
+    if (d < 1 || d > ferry_days_in_month(y, mo) || y < 1) {
         return -1;
     }
     int h = 0, mi = 0, sec = 0, offset = 0;
@@ -601,7 +582,7 @@ static int parse_date(const char *s, size_t len, long long *out)
     if (i != len) {
         return -1;
     }
-    *out = days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec - offset;
+    *out = ferry_days_from_civil(y, mo, d) * 86400LL + h * 3600LL + mi * 60LL + sec - offset;
     return 0;
 }
 

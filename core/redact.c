@@ -264,20 +264,6 @@ char *ferry_redact_header(const char *line)
     return ferry_redact_header_names(line, NULL);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Percent-decode (and '+' -> ' ') a form field name of len bytes into name[size]; "" when too long. */
 static void decode_name(const char *p, size_t len, char *name, size_t size)
 {
@@ -286,8 +272,8 @@ static void decode_name(const char *p, size_t len, char *name, size_t size)
         char c = p[i];
         if (c == '+') {
             c = ' ';
-        } else if (c == '%' && i + 2 < len && hex_value(p[i + 1]) >= 0 && hex_value(p[i + 2]) >= 0) {
-            c = (char)(hex_value(p[i + 1]) * 16 + hex_value(p[i + 2]));
+        } else if (c == '%' && i + 2 < len && ferry_hex_value(p[i + 1]) >= 0 && ferry_hex_value(p[i + 2]) >= 0) {
+            c = (char)(ferry_hex_value(p[i + 1]) * 16 + ferry_hex_value(p[i + 2]));
             i += 2;
         }
         if (o + 1 >= size) {

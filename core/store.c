@@ -351,9 +351,5 @@ int ferry_store_bind_text(sqlite3_stmt *stmt, int idx, const char *text)
 
 char *ferry_store_timestamp(char *buf, size_t n)
 {
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return ferry_time_iso((long long)time(NULL), buf, n);
 }

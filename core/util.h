@@ -16,8 +16,8 @@
 #endif
 
 /*
- * Copy src into dst of size n, always NUL-terminating (n > 0).
- * Returns strlen(src); a result >= n means the copy was truncated.
+ * Copy src into dst of size n, always NUL-terminating (n > 0); a NULL src
+ * copies "".  Returns strlen(src); a result >= n means the copy was truncated.
  */
 size_t ferry_strlcpy(char *dst, const char *src, size_t n);
 
@@ -37,28 +37,57 @@ int ferry_streq_nocase(const char *a, const char *b);
 /* True when s starts with prefix. */
 int ferry_starts_with(const char *s, const char *prefix);
 
+/* The value of a hexadecimal digit (either case), or -1. */
+int ferry_hex_value(char c);
+
+/*
+ * RFC 3986 percent-encoding: unreserved characters kept, everything else %XX
+ * (a NULL s encodes as "").  A new string, or NULL when out of memory.
+ */
+char *ferry_url_encode(const char *s);
+
 /*
  * A growable byte buffer, always NUL-terminated.  Zero-initialise
  * (FERRY_BUF_INIT) and release with ferry_buf_free.  Append functions return 0,
- * or -1 when out of memory (the buffer keeps what it had).
+ * or -1 when out of memory: the buffer keeps what it had, `failed` is set and
+ * every later append is refused too, so the text is never missing a piece in
+ * the middle.
  */
 typedef struct ferry_buf {
     char *data;
     size_t len;
     size_t cap;
+    int failed; /* an append failed: the content is incomplete */
 } ferry_buf;
 
 #define FERRY_BUF_INIT                                                                                                 \
     {                                                                                                                  \
-        NULL, 0, 0                                                                                                     \
+        NULL, 0, 0, 0                                                                                                  \
     }
 
 int ferry_buf_append(ferry_buf *b, const void *data, size_t len);
+/* Append a string (a NULL s appends nothing). */
 int ferry_buf_puts(ferry_buf *b, const char *s);
 int ferry_buf_printf(ferry_buf *b, const char *fmt, ...) FERRY_FMT(2, 3);
+/* The text so far ("" when empty, never NULL); borrowed, valid until the next append. */
+const char *ferry_buf_str(const ferry_buf *b);
 /* Hand the contents to the caller (who frees them) and reset the buffer. */
 char *ferry_buf_take(ferry_buf *b);
+/* All or nothing: like ferry_buf_take, but NULL (and the buffer freed) when an append failed. */
+char *ferry_buf_finish(ferry_buf *b);
 void ferry_buf_free(ferry_buf *b);
+
+/*
+ * The proleptic Gregorian calendar in UTC (Howard Hinnant's algorithms):
+ * days since 1970-01-01 of a date, the date of a day count, and the length
+ * of a month (m 1..12).
+ */
+long long ferry_days_from_civil(long long y, int m, int d);
+void ferry_civil_from_days(long long days, long long *y, int *m, int *d);
+int ferry_days_in_month(long long y, int m);
+
+/* Seconds since the epoch as "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes).  Returns buf. */
+char *ferry_time_iso(long long epoch, char *buf, size_t n);
 
 /* Milliseconds since the epoch (wall clock) and a monotonic clock in ms. */
 long long ferry_now_ms(void);

@@ -11,6 +11,7 @@
 #include "ea_conn.h"
 #include "ea_errors.h"
 #include "ea_str.h"
+#include "util.h"
 
 /* ---- rate-limit buckets ------------------------------------------------------------ */
 
@@ -36,24 +37,24 @@ static int segment_is_id(const char *s, size_t n)
 
 char *ea_api_bucket_name(const char *path, char *buf, size_t n)
 {
-    ea_buf b = EA_BUF_INIT;
-    ea_buf_puts(&b, "/v2");
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "/v2");
     const char *p = path;
     while (*p == '/') {
         size_t len = strcspn(p + 1, "/?");
-        ea_buf_puts(&b, "/");
+        ferry_buf_puts(&b, "/");
         if (segment_is_id(p + 1, len)) {
-            ea_buf_puts(&b, "{id}");
+            ferry_buf_puts(&b, "{id}");
         } else {
             for (size_t i = 0; i < len; i++) {
                 char ch = (char)tolower((unsigned char)p[1 + i]);
-                ea_buf_append(&b, &ch, 1);
+                ferry_buf_append(&b, &ch, 1);
             }
         }
         p += 1 + len;
     }
-    ea_strlcpy(buf, ea_buf_str(&b), n);
-    ea_buf_free(&b);
+    ferry_strlcpy(buf, ferry_buf_str(&b), n);
+    ferry_buf_free(&b);
     return buf;
 }
 
@@ -66,7 +67,7 @@ static void use_bucket(ferry_conn *c, const char *bucket)
         }
     }
     char **grown = realloc(c->buckets, (c->nbuckets + 1) * sizeof(*grown));
-    char *copy = ea_strdup(bucket);
+    char *copy = ferry_strdup(bucket);
     if (grown == NULL || copy == NULL) {
         free(copy);
         if (grown != NULL) {
@@ -89,8 +90,8 @@ typedef struct sent {
 static sent send_once(ferry_conn *c, const ea_request *rq, const char *body, const char *bucket, ferry_error *err)
 {
     sent s = {NULL, FERRY_OK};
-    char *url = ea_asprintf("%s%s%s%s", c->api_base, rq->path, rq->query ? "?" : "", rq->query ? rq->query : "");
-    char *auth = ea_asprintf("Authorization: Bearer %s", c->access_token ? c->access_token : "");
+    char *url = ferry_asprintf("%s%s%s%s", c->api_base, rq->path, rq->query ? "?" : "", rq->query ? rq->query : "");
+    char *auth = ferry_asprintf("Authorization: Bearer %s", c->access_token ? c->access_token : "");
     if (url == NULL || auth == NULL) {
         free(url);
         free(auth);
@@ -154,7 +155,7 @@ int ea_api_call(ferry_conn *c, const ea_request *rq, json_t **out, long *http_st
     }
     sent s = send_once(c, rq, body, bucket, err);
     if (s.rc == FERRY_OK && s.resp->status == 401) {
-        char *refused = ea_strdup(c->access_token);
+        char *refused = ferry_strdup(c->access_token);
         c->host->http_free(s.resp);
         s.resp = NULL;
         rc = ea_auth_refresh(c, refused, err);
@@ -195,22 +196,22 @@ static int meta_int(const json_t *meta, const char *key)
 
 static char *list_query(const char *filter, const char *orderby, const char *extra, int page, int page_size)
 {
-    ea_buf q = EA_BUF_INIT;
-    ea_buf_printf(&q, "$page=%d&$pagesize=%d", page, page_size);
+    ferry_buf q = FERRY_BUF_INIT;
+    ferry_buf_printf(&q, "$page=%d&$pagesize=%d", page, page_size);
     if (filter != NULL && filter[0]) {
-        char *enc = ea_url_encode(filter);
-        ea_buf_printf(&q, "&$filter=%s", enc ? enc : "");
+        char *enc = ferry_url_encode(filter);
+        ferry_buf_printf(&q, "&$filter=%s", enc ? enc : "");
         free(enc);
     }
     if (orderby != NULL && orderby[0]) {
-        char *enc = ea_url_encode(orderby);
-        ea_buf_printf(&q, "&$orderby=%s", enc ? enc : "");
+        char *enc = ferry_url_encode(orderby);
+        ferry_buf_printf(&q, "&$orderby=%s", enc ? enc : "");
         free(enc);
     }
     if (extra != NULL && extra[0]) {
-        ea_buf_printf(&q, "&%s", extra);
+        ferry_buf_printf(&q, "&%s", extra);
     }
-    return ea_buf_take(&q);
+    return ferry_buf_finish(&q);
 }
 
 int ea_api_list_page(ferry_conn *c, const char *resource, const char *filter, const char *orderby,
@@ -220,8 +221,8 @@ int ea_api_list_page(ferry_conn *c, const char *resource, const char *filter, co
     *data = NULL;
     memset(meta, 0, sizeof(*meta));
     char *query = list_query(filter, orderby, extra_query, page, page_size);
-    char *path = ea_asprintf("/%s", resource);
-    char *what = ea_asprintf("list %s", resource);
+    char *path = ferry_asprintf("/%s", resource);
+    char *what = ferry_asprintf("list %s", resource);
     if (query == NULL || path == NULL || what == NULL) {
         free(query);
         free(path);

@@ -9,7 +9,8 @@
 #include "ea_api.h"
 #include "ea_authcode.h"
 #include "ea_conn.h"
-#include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 /* Shown in 'connection_status' and in the error when the refresh token is no longer accepted. */
 #define REAUTH_MESSAGE                                                                                                 \
@@ -29,11 +30,11 @@ static const char *const token_secret_fields[] = {"code",     "refresh_token", "
 /* "Authorization: Basic base64(urlenc(id):urlenc(secret))" (RFC 6749 2.3.1), registered as a secret. */
 static char *basic_auth_header(ferry_conn *c)
 {
-    char *id = ea_url_encode(c->client_id);
-    char *secret = ea_url_encode(c->client_secret);
-    char *pair = id && secret ? ea_asprintf("%s:%s", id, secret) : NULL;
+    char *id = ferry_url_encode(c->client_id);
+    char *secret = ferry_url_encode(c->client_secret);
+    char *pair = id && secret ? ferry_asprintf("%s:%s", id, secret) : NULL;
     char *b64 = pair ? c->host->base64_encode(pair, strlen(pair)) : NULL;
-    char *header = b64 ? ea_asprintf("Authorization: Basic %s", b64) : NULL;
+    char *header = b64 ? ferry_asprintf("Authorization: Basic %s", b64) : NULL;
     if (b64 != NULL) {
         c->host->secret(c->hc, b64);
         c->host->free(b64);
@@ -61,8 +62,8 @@ static int code_refused(const ferry_http_response *resp, const char *desc, ferry
 static int token_error(ferry_conn *c, const ferry_http_response *resp, int refreshing, const char *what,
                        ferry_error *err)
 {
-    const char *code = ea_json_str(resp->json, "error");
-    const char *desc = ea_json_str(resp->json, "error_description");
+    const char *code = plugin_json_str(resp->json, "error");
+    const char *desc = plugin_json_str(resp->json, "error_description");
     if (code != NULL && strcmp(code, "invalid_grant") == 0 && !refreshing) {
         return code_refused(resp, desc, err);
     }
@@ -100,8 +101,8 @@ static int token_error(ferry_conn *c, const ferry_http_response *resp, int refre
  */
 static int save_tokens(ferry_conn *c, const json_t *answer, const json_t *extra, const char *what, ferry_error *err)
 {
-    const char *access = ea_json_str(answer, "access_token");
-    const char *refresh = ea_json_str(answer, "refresh_token");
+    const char *access = plugin_json_str(answer, "access_token");
+    const char *refresh = plugin_json_str(answer, "refresh_token");
     json_t *expires_in = json_object_get(answer, "expires_in");
     if (access == NULL || access[0] == '\0') {
         return ferry_error_set(err, FERRY_RETRY, NULL,
@@ -113,7 +114,7 @@ static int save_tokens(ferry_conn *c, const json_t *answer, const json_t *extra,
     }
     long long lifetime = json_is_integer(expires_in) ? json_integer_value(expires_in) : 3600;
     char when[32];
-    ea_time_format(c->host->now_ms(c->hc) + lifetime * 1000, when, sizeof(when));
+    ferry_time_iso((c->host->now_ms(c->hc) + lifetime * 1000) / 1000, when, sizeof(when));
     json_t *values = json_pack("{s:s, s:s}", "access_token", access, "access_token_expires_at", when);
     if (refresh != NULL && refresh[0] != '\0') {
         /* rotated or not: always keep whatever came back */
@@ -137,7 +138,7 @@ static int save_tokens(ferry_conn *c, const json_t *answer, const json_t *extra,
 static int token_request(ferry_conn *c, const char *form, const json_t *extra, int refreshing, const char *what,
                          ferry_error *err)
 {
-    char *url = ea_asprintf("%s/connect/token", c->identity_base);
+    char *url = ferry_asprintf("%s/connect/token", c->identity_base);
     char *auth = basic_auth_header(c);
     if (url == NULL || auth == NULL) {
         free(url);
@@ -203,8 +204,8 @@ static int refresh_locked(ferry_conn *c, const char *stale, ferry_error *err)
     if (c->refresh_token == NULL || c->refresh_token[0] == '\0') {
         return needs_authorization(c, err);
     }
-    char *enc = ea_url_encode(c->refresh_token);
-    char *form = enc ? ea_asprintf("grant_type=refresh_token&refresh_token=%s", enc) : NULL;
+    char *enc = ferry_url_encode(c->refresh_token);
+    char *form = enc ? ferry_asprintf("grant_type=refresh_token&refresh_token=%s", enc) : NULL;
     free(enc);
     if (form == NULL) {
         return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
@@ -219,7 +220,7 @@ static int refresh_locked(ferry_conn *c, const char *stale, ferry_error *err)
 
 int ea_auth_refresh(ferry_conn *c, const char *stale, ferry_error *err)
 {
-    char *had = ea_strdup(stale); /* stale may point into c, which the reload replaces */
+    char *had = ferry_strdup(stale); /* stale may point into c, which the reload replaces */
     int rc = c->host->lock(c->hc, "token", TOKEN_LOCK_TIMEOUT_MS, err);
     if (rc != FERRY_OK) {
         free(had);
@@ -272,15 +273,15 @@ static char *random_state(ferry_conn *c)
 /* The authorize URL (reference §2.2): scopes, state, prompt=select_account, eAccounting's acr_values. */
 static char *authorize_url(const ferry_conn *c, const char *state)
 {
-    char *id = ea_url_encode(c->client_id);
-    char *redirect = ea_url_encode(c->redirect_uri);
-    char *scope = ea_url_encode(c->scopes);
-    char *acr = ea_url_encode("service:44643EB1-3F76-4C1C-A672-402AE8085934");
+    char *id = ferry_url_encode(c->client_id);
+    char *redirect = ferry_url_encode(c->redirect_uri);
+    char *scope = ferry_url_encode(c->scopes);
+    char *acr = ferry_url_encode("service:44643EB1-3F76-4C1C-A672-402AE8085934");
     char *url = NULL;
     if (id && redirect && scope && acr) {
-        url = ea_asprintf("%s/connect/authorize?client_id=%s&redirect_uri=%s&scope=%s&state=%s&response_type=code"
-                          "&prompt=select_account&acr_values=%s",
-                          c->identity_base, id, redirect, scope, state, acr);
+        url = ferry_asprintf("%s/connect/authorize?client_id=%s&redirect_uri=%s&scope=%s&state=%s&response_type=code"
+                             "&prompt=select_account&acr_values=%s",
+                             c->identity_base, id, redirect, scope, state, acr);
     }
     free(id);
     free(redirect);
@@ -291,10 +292,10 @@ static char *authorize_url(const ferry_conn *c, const char *state)
 
 static int exchange_code(ferry_conn *c, const char *code, int source, ferry_error *err)
 {
-    char *enc_code = ea_url_encode(code);
-    char *enc_redirect = ea_url_encode(c->redirect_uri);
+    char *enc_code = ferry_url_encode(code);
+    char *enc_redirect = ferry_url_encode(c->redirect_uri);
     char *form = enc_code && enc_redirect
-                     ? ea_asprintf("grant_type=authorization_code&code=%s&redirect_uri=%s", enc_code, enc_redirect)
+                     ? ferry_asprintf("grant_type=authorization_code&code=%s&redirect_uri=%s", enc_code, enc_redirect)
                      : NULL;
     free(enc_code);
     free(enc_redirect);
@@ -323,8 +324,8 @@ static void say_company(ferry_conn *c)
     json_t *company = NULL;
     ea_request rq = {"GET", "/companysettings", NULL, NULL, "read company settings", NULL, 0};
     if (ea_api_call(c, &rq, &company, NULL, &err) == FERRY_OK) {
-        const char *name = ea_json_str(company, "Name");
-        const char *org = ea_json_str(company, "CorporateIdentityNumber");
+        const char *name = plugin_json_str(company, "Name");
+        const char *org = plugin_json_str(company, "CorporateIdentityNumber");
         c->host->say(c->hc, "Connected to the eAccounting company %s%s%s%s.", name ? name : "(unnamed)",
                      org ? " (" : "", org ? org : "", org ? ")" : "");
     } else {

@@ -14,6 +14,7 @@
 
 #include "ea_conn.h"
 #include "ea_str.h"
+#include "util.h"
 
 #define PAGE_OK                                                                                                        \
     "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>ferry</title></head><body>"                             \
@@ -41,7 +42,7 @@ int ea_authcode_parse(const char *text, char **code, char **state, ferry_error *
     }
     if (strstr(text, "code=") == NULL && strstr(text, "error=") == NULL) {
         /* a bare code: trim trailing white space */
-        *code = ea_strdup(text);
+        *code = ferry_strdup(text);
         if (*code == NULL) {
             return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
         }
@@ -105,7 +106,7 @@ static redirect_target parse_redirect(const char *uri)
         if (*p != '/' && *p != '\0') {
             return t;
         }
-        ea_strlcpy(t.path, *p ? p : "/", sizeof(t.path));
+        ferry_strlcpy(t.path, *p ? p : "/", sizeof(t.path));
         t.path[strcspn(t.path, "?#")] = '\0';
         t.loopback = 1;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ea_str.h"
+#include "util.h"
 
 const ferry_setting_spec ea_settings[] = {
     {"api_base_url", FERRY_SETTING_URL, 0, "https://eaccountingapi.vismaonline.com/v2", NULL,
@@ -64,7 +65,7 @@ const char *ea_conn_setting(const ferry_conn *c, const char *name)
 /* A copy of the setting with trailing slashes removed (URLs), or NULL. */
 static char *copy_url(const ferry_conn *c, const char *name)
 {
-    char *s = ea_strdup(ea_conn_setting(c, name));
+    char *s = ferry_strdup(ea_conn_setting(c, name));
     if (s != NULL) {
         size_t n = strlen(s);
         while (n > 0 && s[n - 1] == '/') {
@@ -93,16 +94,16 @@ static int copy_settings(ferry_conn *c, ferry_error *err)
 {
     c->api_base = copy_url(c, "api_base_url");
     c->identity_base = copy_url(c, "identity_base_url");
-    c->client_id = ea_strdup(ea_conn_setting(c, "client_id"));
-    c->client_secret = ea_strdup(ea_conn_setting(c, "client_secret"));
-    c->redirect_uri = ea_strdup(ea_conn_setting(c, "redirect_uri"));
-    c->scopes = ea_strdup(ea_conn_setting(c, "scopes"));
-    c->authorize_mode = ea_strdup(ea_conn_setting(c, "authorize_mode"));
-    c->document_type = ea_strdup(ea_conn_setting(c, "document_type"));
-    c->ref_field = ea_strdup(ea_conn_setting(c, "external_reference_field"));
-    c->default_unit = ea_strdup(ea_conn_setting(c, "default_unit"));
-    c->default_vat_rate = ea_strdup(ea_conn_setting(c, "default_vat_rate"));
-    c->uses_moss = ea_strdup(ea_conn_setting(c, "article_uses_oss"));
+    c->client_id = ferry_strdup(ea_conn_setting(c, "client_id"));
+    c->client_secret = ferry_strdup(ea_conn_setting(c, "client_secret"));
+    c->redirect_uri = ferry_strdup(ea_conn_setting(c, "redirect_uri"));
+    c->scopes = ferry_strdup(ea_conn_setting(c, "scopes"));
+    c->authorize_mode = ferry_strdup(ea_conn_setting(c, "authorize_mode"));
+    c->document_type = ferry_strdup(ea_conn_setting(c, "document_type"));
+    c->ref_field = ferry_strdup(ea_conn_setting(c, "external_reference_field"));
+    c->default_unit = ferry_strdup(ea_conn_setting(c, "default_unit"));
+    c->default_vat_rate = ferry_strdup(ea_conn_setting(c, "default_vat_rate"));
+    c->uses_moss = ferry_strdup(ea_conn_setting(c, "article_uses_oss"));
     if (!c->api_base || !c->identity_base || !c->redirect_uri || !c->scopes || !c->authorize_mode ||
         !c->document_type || !c->ref_field || !c->default_unit || !c->default_vat_rate || !c->uses_moss) {
         return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory reading settings");
@@ -132,8 +133,8 @@ int ea_conn_load_tokens(ferry_conn *c)
 {
     free(c->access_token);
     free(c->refresh_token);
-    c->access_token = ea_strdup(ea_conn_setting(c, "access_token"));
-    c->refresh_token = ea_strdup(ea_conn_setting(c, "refresh_token"));
+    c->access_token = ferry_strdup(ea_conn_setting(c, "access_token"));
+    c->refresh_token = ferry_strdup(ea_conn_setting(c, "refresh_token"));
     c->expires_at_ms = 0;
     const char *exp = ea_conn_setting(c, "access_token_expires_at");
     long long ms;

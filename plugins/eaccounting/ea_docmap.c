@@ -12,6 +12,8 @@
 #include "ea_money.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 static const char *const type_names[EA_DOC_TYPES] = {"order", "invoice_draft", "invoice"};
 static const char *const resources[EA_DOC_TYPES] = {"orders", "customerinvoicedrafts", "customerinvoices"};
@@ -49,7 +51,7 @@ typedef struct row_rules {
 
 static char *row_path(size_t i, const char *member)
 {
-    return ea_asprintf("rows[%zu]%s%s", i, member ? "." : "", member ? member : "");
+    return ferry_asprintf("rows[%zu]%s%s", i, member ? "." : "", member ? member : "");
 }
 
 /* FERRY_RECORD_ERROR "eaccounting: rows[i].member <problem>" naming the field. */
@@ -63,12 +65,12 @@ static int row_error(ferry_error *err, size_t i, const char *member, const char 
 
 static int is_text_row(const json_t *row)
 {
-    const char *kind = ea_json_str(row, "kind");
+    const char *kind = plugin_json_str(row, "kind");
     if (ea_json_bool(row, "is_text_row") == 1 || (kind != NULL && strcmp(kind, "text") == 0)) {
         return 1;
     }
-    return ea_str_blank(ea_json_str(row, "article_id")) && ea_str_blank(ea_json_str(row, "article_number")) &&
-           !ea_str_blank(ea_json_str(row, "text"));
+    return ea_str_blank(plugin_json_str(row, "article_id")) && ea_str_blank(plugin_json_str(row, "article_number")) &&
+           !ea_str_blank(plugin_json_str(row, "text"));
 }
 
 /* The fields every row of a kind must carry. */
@@ -167,7 +169,7 @@ static int put_price_and_discount(json_t *r, const json_t *row, size_t i, const 
 
 static int map_article_row(json_t *r, const json_t *row, size_t i, const row_rules *rules, ferry_error *err)
 {
-    const char *article = ea_json_str(row, "article_id");
+    const char *article = plugin_json_str(row, "article_id");
     if (ea_str_blank(article)) {
         return row_error(err, i, "article_id", "is missing (the article was not resolved)");
     }
@@ -178,7 +180,8 @@ static int map_article_row(json_t *r, const json_t *row, size_t i, const row_rul
         rc = put_price_and_discount(r, row, i, rules, err);
     }
     if (rc == FERRY_OK) {
-        ea_json_set_str(r, "Text", ea_str_blank(ea_json_str(row, "text")) ? NULL : ea_json_str(row, "text"));
+        plugin_json_set_str(r, "Text",
+                            ea_str_blank(plugin_json_str(row, "text")) ? NULL : plugin_json_str(row, "text"));
     }
     return rc;
 }
@@ -192,7 +195,7 @@ static int map_row(const json_t *row, size_t i, const row_rules *rules, json_t *
     json_t *r = json_object();
     int rc = FERRY_OK;
     if (is_text_row(row)) {
-        const char *text = ea_json_str(row, "text");
+        const char *text = plugin_json_str(row, "text");
         if (ea_str_blank(text)) {
             rc = row_error(err, i, "text", "is empty; a text row needs text");
         } else {
@@ -244,13 +247,13 @@ static int map_rows(json_t *n, const json_t *rec, const row_rules *rules, ferry_
 
 static const char *company_currency(const ferry_conn *c)
 {
-    const char *cur = ea_json_str(ea_refdata_company(c), "CurrencyCode");
+    const char *cur = plugin_json_str(ea_refdata_company(c), "CurrencyCode");
     return cur != NULL ? cur : "SEK";
 }
 
 static int put_date(json_t *n, const char *native_field, const json_t *rec, const char *field, ferry_error *err)
 {
-    const char *v = ea_json_str(rec, field);
+    const char *v = plugin_json_str(rec, field);
     char day[16];
     if (ea_str_blank(v)) {
         return FERRY_OK;
@@ -265,9 +268,9 @@ static int put_date(json_t *n, const char *native_field, const json_t *rec, cons
 
 static int put_reference(ferry_conn *c, json_t *n, const json_t *rec, ferry_error *err)
 {
-    ea_json_set_str(n, "YourReference", ea_json_str(rec, "your_reference"));
-    ea_json_set_str(n, "OurReference", ea_json_str(rec, "our_reference"));
-    const char *ref = ea_json_str(rec, "external_reference");
+    plugin_json_set_str(n, "YourReference", plugin_json_str(rec, "your_reference"));
+    plugin_json_set_str(n, "OurReference", plugin_json_str(rec, "our_reference"));
+    const char *ref = plugin_json_str(rec, "external_reference");
     if (ea_str_blank(ref)) {
         return FERRY_OK;
     }
@@ -285,7 +288,7 @@ static int put_reference(ferry_conn *c, json_t *n, const json_t *rec, ferry_erro
 static int put_delivery_choice(ferry_conn *c, json_t *n, const json_t *rec, const char *field, const char *kind,
                                const char *prefix, ferry_error *err)
 {
-    const char *v = ea_json_str(rec, field);
+    const char *v = plugin_json_str(rec, field);
     if (ea_str_blank(v)) {
         return FERRY_OK;
     }
@@ -296,22 +299,22 @@ static int put_delivery_choice(ferry_conn *c, json_t *n, const json_t *rec, cons
     }
     char key[64];
     snprintf(key, sizeof(key), "%sCode", prefix);
-    ea_json_set_str(n, key, ea_json_str(found, "Code"));
+    plugin_json_set_str(n, key, plugin_json_str(found, "Code"));
     snprintf(key, sizeof(key), "%sName", prefix);
-    ea_json_set_str(n, key, ea_json_str(found, "Name"));
+    plugin_json_set_str(n, key, plugin_json_str(found, "Name"));
     return FERRY_OK;
 }
 
 static int put_terms(ferry_conn *c, json_t *n, const json_t *rec, ferry_error *err)
 {
-    const char *v = ea_json_str(rec, "terms_of_payment");
+    const char *v = plugin_json_str(rec, "terms_of_payment");
     if (ea_str_blank(v)) {
         return FERRY_OK; /* the customer's terms */
     }
     const json_t *found = NULL;
     int rc = ea_refdata_resolve(c, EA_REF_TERMS, v, "terms_of_payment", &found, err);
     if (rc == FERRY_OK) {
-        ea_json_set_str(n, "TermsOfPaymentId", ea_json_str(found, "Id"));
+        plugin_json_set_str(n, "TermsOfPaymentId", plugin_json_str(found, "Id"));
     }
     return rc;
 }
@@ -320,7 +323,7 @@ static int put_kind_specific(ferry_conn *c, json_t *n, const json_t *rec, int ty
 {
     int rc = FERRY_OK;
     if (type == EA_DOC_ORDER) {
-        const char *cur = ea_json_str(rec, "currency");
+        const char *cur = plugin_json_str(rec, "currency");
         json_object_set_new(n, "Status", json_integer(2));
         json_object_set_new(n, "ReverseChargeOnConstructionServices", json_false());
         json_object_set_new(n, "CurrencyCode", json_string(!ea_str_blank(cur) ? cur : company_currency(c)));
@@ -350,7 +353,7 @@ static int put_kind_specific(ferry_conn *c, json_t *n, const json_t *rec, int ty
 
 static int map_header(ferry_conn *c, json_t *n, const json_t *rec, int type, ferry_error *err)
 {
-    const char *customer = ea_json_str(rec, "customer_id");
+    const char *customer = plugin_json_str(rec, "customer_id");
     if (ea_str_blank(customer)) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "customer_id",
                                "eaccounting: the document has no customer_id (and no customer_number to find one by)");
@@ -381,9 +384,9 @@ int ea_docmap_to_native(ferry_conn *c, const json_t *rec, int type, int includes
     if (rc != FERRY_OK) {
         return rc;
     }
-    const char *cur = ea_json_str(rec, "currency");
+    const char *cur = plugin_json_str(rec, "currency");
     row_rules rules = {type, 2, type == EA_DOC_ORDER ? 4 : 2, PRICES_AS_GIVEN};
-    if (!ea_str_blank(cur) && !ea_str_ieq(cur, company_currency(c))) {
+    if (!ea_str_blank(cur) && !ferry_streq_nocase(cur, company_currency(c))) {
         rules.price_decimals = 4;
     }
     int given = ea_json_bool(rec, "prices_include_vat");
@@ -422,7 +425,7 @@ typedef struct doc_totals {
 /* Invoices: totals in the invoice currency, roundings from the VAT specification. */
 static doc_totals invoice_totals(const json_t *native, const char *company_cur)
 {
-    doc_totals t = {0, 0, 0, ea_json_str(native, "CurrencyCode")};
+    doc_totals t = {0, 0, 0, plugin_json_str(native, "CurrencyCode")};
     native_dec(native, "TotalAmountInvoiceCurrency", &t.total);
     native_dec(native, "TotalVatAmountInvoiceCurrency", &t.vat);
     json_t *spec = json_object_get(native, "VatSpecification");
@@ -437,7 +440,7 @@ static doc_totals invoice_totals(const json_t *native, const char *company_cur)
             }
         }
         t.roundings = t.total - net - t.vat;
-    } else if (t.currency == NULL || ea_str_ieq(t.currency, company_cur)) {
+    } else if (t.currency == NULL || ferry_streq_nocase(t.currency, company_cur)) {
         native_dec(native, "TotalRoundings", &t.roundings);
     }
     return t;
@@ -453,12 +456,12 @@ static doc_totals totals_of(const ferry_conn *c, int type, const json_t *native)
         native_dec(native, "VatAmount", &t.vat);
         native_dec(native, "RoundingsAmount", &t.roundings);
         t.total = amount + t.vat + t.roundings;
-        t.currency = ea_json_str(native, "CurrencyCode");
+        t.currency = plugin_json_str(native, "CurrencyCode");
     } else if (type == EA_DOC_DRAFT) {
         native_dec(native, "TotalAmount", &t.total);
         native_dec(native, "TotalVatAmount", &t.vat);
         native_dec(native, "TotalRoundings", &t.roundings);
-        t.currency = ea_json_str(native, "InvoiceCurrencyCode");
+        t.currency = plugin_json_str(native, "InvoiceCurrencyCode");
     } else {
         t = invoice_totals(native, company_currency(c));
     }
@@ -486,11 +489,11 @@ static json_t *rows_from_native(const json_t *native)
     json_t *nr;
     json_array_foreach (json_object_get(native, "Rows"), i, nr) {
         json_t *r = json_object();
-        int text = json_is_true(json_object_get(nr, "IsTextRow")) || ea_json_str(nr, "ArticleId") == NULL;
+        int text = json_is_true(json_object_get(nr, "IsTextRow")) || plugin_json_str(nr, "ArticleId") == NULL;
         json_object_set_new(r, "is_text_row", json_boolean(text));
-        ea_json_set_str(r, "article_id", ea_json_str(nr, "ArticleId"));
-        ea_json_set_str(r, "article_number", ea_json_str(nr, "ArticleNumber"));
-        ea_json_set_str(r, "text", ea_json_str(nr, "Text"));
+        plugin_json_set_str(r, "article_id", plugin_json_str(nr, "ArticleId"));
+        plugin_json_set_str(r, "article_number", plugin_json_str(nr, "ArticleNumber"));
+        plugin_json_set_str(r, "text", plugin_json_str(nr, "Text"));
         ea_dec v;
         if (!text && ea_dec_from_json(json_object_get(nr, "Quantity"), &v) == 0) {
             json_object_set_new(r, "quantity", ea_dec_json_string(v, ea_dec_decimals(v)));
@@ -513,26 +516,26 @@ json_t *ea_docmap_from_native(const ferry_conn *c, int type, const json_t *nativ
 {
     char day[16];
     json_t *r = json_object();
-    const char *id = ea_json_str(native, "Id");
-    ea_json_set_str(r, "key", id);
-    ea_json_set_str(r, "id", id);
+    const char *id = plugin_json_str(native, "Id");
+    plugin_json_set_str(r, "key", id);
+    plugin_json_set_str(r, "id", id);
     put_number(r, native, type == EA_DOC_ORDER ? "Number" : "InvoiceNumber");
     json_object_set_new(r, "type", json_string(ea_doc_type_name(type)));
-    const char *ref = ea_json_str(native, c->ref_field);
+    const char *ref = plugin_json_str(native, c->ref_field);
     json_object_set_new(r, "external_reference", ref ? json_string(ref) : json_null());
-    ea_json_set_str(
+    plugin_json_set_str(
         r, "date",
-        ea_map_date(ea_json_str(native, type == EA_DOC_ORDER ? "OrderDate" : "InvoiceDate"), day, sizeof(day)));
+        ea_map_date(plugin_json_str(native, type == EA_DOC_ORDER ? "OrderDate" : "InvoiceDate"), day, sizeof(day)));
     doc_totals t = totals_of(c, type, native);
     json_object_set_new(r, "total", ea_dec_json_string(t.total, 2));
     json_object_set_new(r, "vat", ea_dec_json_string(t.vat, 2));
     json_object_set_new(r, "roundings", ea_dec_json_string(t.roundings, 2));
     json_object_set_new(r, "net", ea_dec_json_string(t.total - t.vat - t.roundings, 2));
-    ea_json_set_str(r, "currency", t.currency);
-    ea_json_set_str(r, "customer_id", ea_json_str(native, "CustomerId"));
-    ea_json_set_str(r, "customer_number", ea_json_str(native, "CustomerNumber"));
-    ea_json_set_str(r, "your_reference", ea_json_str(native, "YourReference"));
-    ea_json_set_str(r, "our_reference", ea_json_str(native, "OurReference"));
+    plugin_json_set_str(r, "currency", t.currency);
+    plugin_json_set_str(r, "customer_id", plugin_json_str(native, "CustomerId"));
+    plugin_json_set_str(r, "customer_number", plugin_json_str(native, "CustomerNumber"));
+    plugin_json_set_str(r, "your_reference", plugin_json_str(native, "YourReference"));
+    plugin_json_set_str(r, "our_reference", plugin_json_str(native, "OurReference"));
     int incl = ea_json_bool(native, "IncludesVat");
     if (incl >= 0) {
         json_object_set_new(r, "prices_include_vat", json_boolean(incl));

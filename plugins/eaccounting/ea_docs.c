@@ -14,6 +14,8 @@
 #include "ea_records.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 static const char *const doc_read_only[] = {"Id",
                                             "CreatedUtc",
@@ -58,13 +60,13 @@ const ea_read_source *ea_docs_source(int type)
 
 int ea_docs_type_for(const ferry_conn *c, const json_t *query)
 {
-    int t = ea_doc_type_parse(ea_json_str(query, "type"));
+    int t = ea_doc_type_parse(plugin_json_str(query, "type"));
     return t >= 0 ? t : ea_doc_type_parse(c->document_type);
 }
 
 static int record_type(const json_t *rec, ferry_error *err)
 {
-    const char *name = ea_json_str(rec, "type");
+    const char *name = plugin_json_str(rec, "type");
     int t = ea_doc_type_parse(name);
     if (t < 0) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "type",
@@ -78,12 +80,12 @@ static int record_type(const json_t *rec, ferry_error *err)
 
 static int resolve_customer(ferry_conn *c, json_t *rec, ferry_error *err)
 {
-    if (!ea_str_blank(ea_json_str(rec, "customer_id"))) {
+    if (!ea_str_blank(plugin_json_str(rec, "customer_id"))) {
         return FERRY_OK;
     }
-    const char *number = ea_json_str(rec, "customer_number");
+    const char *number = plugin_json_str(rec, "customer_number");
     if (ea_str_blank(number)) {
-        number = ea_json_path_str(rec, "customer.customer_number");
+        number = plugin_json_str(json_object_get(rec, "customer"), "customer_number");
     }
     if (ea_str_blank(number)) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "customer_id",
@@ -96,7 +98,7 @@ static int resolve_customer(ferry_conn *c, json_t *rec, ferry_error *err)
                              "eaccounting: there is no customer with customer number '%s' in eAccounting", number);
     }
     if (rc == FERRY_OK) {
-        json_object_set_new(rec, "customer_id", json_string(ea_json_str(found, "id")));
+        json_object_set_new(rec, "customer_id", json_string(plugin_json_str(found, "id")));
     }
     json_decref(found);
     return rc;
@@ -109,11 +111,11 @@ static int resolve_articles(ferry_conn *c, json_t *rec, ferry_error *err)
     json_t *row;
     int rc = FERRY_OK;
     json_array_foreach (json_object_get(rec, "rows"), i, row) {
-        const char *number = ea_json_str(row, "article_number");
-        if (!ea_str_blank(ea_json_str(row, "article_id")) || ea_str_blank(number)) {
+        const char *number = plugin_json_str(row, "article_number");
+        if (!ea_str_blank(plugin_json_str(row, "article_id")) || ea_str_blank(number)) {
             continue;
         }
-        const char *id = ea_json_str(known, number);
+        const char *id = plugin_json_str(known, number);
         json_t *found = NULL;
         if (id == NULL) {
             rc = ea_records_find(c, "article", "number", number, &found, err);
@@ -127,8 +129,8 @@ static int resolve_articles(ferry_conn *c, json_t *rec, ferry_error *err)
                                      "eaccounting: %s: there is no article '%s' in eAccounting", field, number);
                 break;
             }
-            json_object_set_new(known, number, json_string(ea_json_str(found, "id")));
-            id = ea_json_str(known, number);
+            json_object_set_new(known, number, json_string(plugin_json_str(found, "id")));
+            id = plugin_json_str(known, number);
         }
         json_object_set_new(row, "article_id", json_string(id));
         json_decref(found);
@@ -148,11 +150,11 @@ static int customer_facts(ferry_conn *c, const json_t *rec, int *is_company, con
 {
     const json_t *cust = json_object_get(rec, "customer");
     *is_company = ea_json_bool(cust, "is_company");
-    *currency = ea_json_str(cust, "currency");
+    *currency = plugin_json_str(cust, "currency");
     if (*is_company >= 0 && *currency != NULL) {
         return FERRY_OK;
     }
-    const char *id = ea_json_str(rec, "customer_id");
+    const char *id = plugin_json_str(rec, "customer_id");
     if (ea_str_blank(id)) {
         return FERRY_OK;
     }
@@ -167,7 +169,7 @@ static int customer_facts(ferry_conn *c, const json_t *rec, int *is_company, con
             return rc;
         }
         facts = json_pack("{s:b, s:s?}", "is_company", found != NULL && ea_json_bool(found, "is_company") == 1,
-                          "currency", found ? ea_json_str(found, "currency") : NULL);
+                          "currency", found ? plugin_json_str(found, "currency") : NULL);
         json_object_set_new(c->customer_facts, id, facts);
         json_decref(found);
     }
@@ -175,7 +177,7 @@ static int customer_facts(ferry_conn *c, const json_t *rec, int *is_company, con
         *is_company = json_is_true(json_object_get(facts, "is_company"));
     }
     if (*currency == NULL) {
-        *currency = ea_json_str(facts, "currency");
+        *currency = plugin_json_str(facts, "currency");
     }
     return FERRY_OK;
 }
@@ -206,9 +208,9 @@ static int includes_vat_for(ferry_conn *c, const json_t *rec, int is_company, in
  */
 static int check_currency_before(int type, const json_t *rec, const char *customer_currency, ferry_error *err)
 {
-    const char *cur = ea_json_str(rec, "currency");
+    const char *cur = plugin_json_str(rec, "currency");
     if (type == EA_DOC_ORDER || ea_str_blank(cur) || ea_str_blank(customer_currency) ||
-        ea_str_ieq(cur, customer_currency)) {
+        ferry_streq_nocase(cur, customer_currency)) {
         return FERRY_OK;
     }
     return ferry_error_set(err, FERRY_RECORD_ERROR, "currency",
@@ -221,9 +223,9 @@ static int check_currency_before(int type, const json_t *rec, const char *custom
 /* Warn when the document took another currency than the record asked for (the customer's decides). */
 static void check_currency(ferry_conn *c, const json_t *rec, const json_t *result)
 {
-    const char *cur = ea_json_str(rec, "currency");
-    const char *doc_cur = ea_json_str(result, "currency");
-    if (!ea_str_blank(cur) && doc_cur != NULL && !ea_str_ieq(cur, doc_cur)) {
+    const char *cur = plugin_json_str(rec, "currency");
+    const char *doc_cur = plugin_json_str(result, "currency");
+    if (!ea_str_blank(cur) && doc_cur != NULL && !ferry_streq_nocase(cur, doc_cur)) {
         c->host->log(c->hc, FERRY_LOG_WARN,
                      "eaccounting: the document is in %s but the record is in %s (drafts and invoices take the "
                      "customer's currency)",
@@ -263,7 +265,7 @@ static int article_coding(ferry_conn *c, const char *article_id, const json_t **
     if (c->article_codings == NULL) {
         c->article_codings = json_object();
     }
-    const char *name = ea_json_str(c->article_codings, article_id);
+    const char *name = plugin_json_str(c->article_codings, article_id);
     if (name == NULL) {
         json_t *article = NULL;
         int rc = ea_records_find(c, "article", "id", article_id, &article, err);
@@ -272,9 +274,9 @@ static int article_coding(ferry_conn *c, const char *article_id, const json_t **
         }
         json_object_set_new(
             c->article_codings, article_id,
-            json_string(article && ea_json_str(article, "coding") ? ea_json_str(article, "coding") : ""));
+            json_string(article && plugin_json_str(article, "coding") ? plugin_json_str(article, "coding") : ""));
         json_decref(article);
-        name = ea_json_str(c->article_codings, article_id);
+        name = plugin_json_str(c->article_codings, article_id);
     }
     if (name != NULL && name[0]) {
         *coding = ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS, name);
@@ -293,9 +295,9 @@ static int article_coding(ferry_conn *c, const char *article_id, const json_t **
 static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error *err)
 {
     const json_t *expect = json_object_get(rec, "expect");
-    const char *single = ea_json_str(expect, "revenue_account");
+    const char *single = plugin_json_str(expect, "revenue_account");
     const json_t *by_rate = json_object_get(expect, "revenue_accounts"); /* "25" -> account */
-    const char *handling = ea_json_str(rec, "vat_handling");
+    const char *handling = plugin_json_str(rec, "vat_handling");
     if ((ea_str_blank(single) && !json_is_object(by_rate)) || ea_str_blank(handling)) {
         return FERRY_OK;
     }
@@ -307,8 +309,8 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
     size_t i;
     json_t *row;
     json_array_foreach (json_object_get(rec, "rows"), i, row) {
-        const char *kind = ea_json_str(row, "kind");
-        const char *article_id = ea_json_str(row, "article_id");
+        const char *kind = plugin_json_str(row, "kind");
+        const char *article_id = plugin_json_str(row, "article_id");
         if (ea_str_blank(article_id) || (kind != NULL && strcmp(kind, "rounding") == 0)) {
             continue;
         }
@@ -323,7 +325,7 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
         ea_refdata_coding_rate(coding, &rate);
         char pct[16];
         ea_dec_format(rate * 100, 0, pct, sizeof(pct));
-        const char *want = ea_json_str(by_rate, pct) ? ea_json_str(by_rate, pct) : single;
+        const char *want = plugin_json_str(by_rate, pct) ? plugin_json_str(by_rate, pct) : single;
         if (ea_str_blank(want)) {
             continue;
         }
@@ -348,8 +350,9 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
             return ferry_error_set(err, FERRY_RECORD_ERROR, f,
                                    "eaccounting: article %s has the coding '%s', which books %s sales on account %s, "
                                    "but the revenue_accounts map says %s: change the coding in eAccounting or the map",
-                                   ea_json_str(row, "article_number") ? ea_json_str(row, "article_number") : "?",
-                                   ea_json_str(coding, "Name") ? ea_json_str(coding, "Name") : "?", handling,
+                                   plugin_json_str(row, "article_number") ? plugin_json_str(row, "article_number")
+                                                                          : "?",
+                                   plugin_json_str(coding, "Name") ? plugin_json_str(coding, "Name") : "?", handling,
                                    have[0] ? have : "(none)", want);
         }
     }
@@ -460,14 +463,14 @@ static int find_one_by_id(ferry_conn *c, int type, const char *id, json_t **foun
 static int find_one_by_filter(ferry_conn *c, int type, const char *field, const char *value, json_t **found,
                               ferry_error *err)
 {
-    ea_buf filter = EA_BUF_INIT;
+    ferry_buf filter = FERRY_BUF_INIT;
     int rc = ea_filter_add(&filter, ea_doc_resource(type), field, "eq", value, err);
     json_t *data = NULL;
     ea_page_meta meta;
     if (rc == FERRY_OK) {
-        rc = ea_api_list_page(c, ea_doc_resource(type), ea_buf_str(&filter), NULL, NULL, 1, 2, &data, &meta, err);
+        rc = ea_api_list_page(c, ea_doc_resource(type), ferry_buf_str(&filter), NULL, NULL, 1, 2, &data, &meta, err);
     }
-    ea_buf_free(&filter);
+    ferry_buf_free(&filter);
     if (rc == FERRY_OK && json_array_size(data) > 0) {
         if (json_array_size(data) > 1) {
             c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: %ld %ss have %s '%s'; using the first",
@@ -586,13 +589,13 @@ static json_t *draft_expectation(const json_t *args)
 int ea_docs_convert(ferry_conn *c, const char *action, const json_t *args, json_t **result, ferry_error *err)
 {
     *result = NULL;
-    const char *id = ea_json_str(args, "id");
+    const char *id = plugin_json_str(args, "id");
     if (!ea_is_guid(id)) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "id", "eaccounting: %s needs --arg id=<document id (GUID)>",
                                action);
     }
     int draft = strcmp(action, "convert-draft") == 0;
-    const char *keep = ea_json_str(args, "keep_original_date");
+    const char *keep = plugin_json_str(args, "keep_original_date");
     char path[160];
     snprintf(path, sizeof(path), "/%s/%s/convert", draft ? "customerinvoicedrafts" : "orders", id);
     const char *query = draft ? (keep != NULL && strcmp(keep, "true") == 0 ? "keepOriginalDraftDate=true"

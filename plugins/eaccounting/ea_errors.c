@@ -10,6 +10,8 @@
 #include <strings.h>
 
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 /* ---- the ErrorCode catalogue (reference §5.3) -------------------------------------- */
 
@@ -241,7 +243,7 @@ static int map_row_field(const char *native, char *out, size_t n)
 
 int ea_error_canonical_field(const char *entity, const char *ref_field, const char *native, char *out, size_t n)
 {
-    ea_strlcpy(out, native, n);
+    ferry_strlcpy(out, native, n);
     if (native == NULL || entity == NULL) {
         return 0;
     }
@@ -263,7 +265,7 @@ int ea_error_canonical_field(const char *entity, const char *ref_field, const ch
     if (mapped == NULL) {
         return 0;
     }
-    ea_strlcpy(out, mapped, n);
+    ferry_strlcpy(out, mapped, n);
     return 1;
 }
 
@@ -315,7 +317,7 @@ static const char *first_field(const json_t *body)
     size_t i;
     json_t *e;
     json_array_foreach (errors, i, e) {
-        const char *f = ea_json_str(e, "Field");
+        const char *f = plugin_json_str(e, "Field");
         if (f != NULL && f[0] != '\0') {
             return f;
         }
@@ -323,47 +325,47 @@ static const char *first_field(const json_t *body)
     return NULL;
 }
 
-static void append_field_errors(ea_buf *m, const ea_answer *a)
+static void append_field_errors(ferry_buf *m, const ea_answer *a)
 {
     json_t *errors = json_is_object(a->json) ? json_object_get(a->json, "Errors") : NULL;
     size_t i;
     json_t *e;
     int shown = 0;
     json_array_foreach (errors, i, e) {
-        const char *field = ea_json_str(e, "Field");
-        const char *msg = ea_json_str(e, "Message");
+        const char *field = plugin_json_str(e, "Field");
+        const char *msg = plugin_json_str(e, "Message");
         if (shown == 5) {
-            ea_buf_printf(m, " (and %zu more)", json_array_size(errors) - 5);
+            ferry_buf_printf(m, " (and %zu more)", json_array_size(errors) - 5);
             break;
         }
         char canon[128];
         int mapped = ea_error_canonical_field(a->entity, a->ref_field, field, canon, sizeof(canon));
-        ea_buf_printf(m, "%s%s", shown ? "; " : " Fields: ", field && field[0] ? field : "(record)");
+        ferry_buf_printf(m, "%s%s", shown ? "; " : " Fields: ", field && field[0] ? field : "(record)");
         if (mapped) {
-            ea_buf_printf(m, " (%s)", canon);
+            ferry_buf_printf(m, " (%s)", canon);
         }
-        ea_buf_printf(m, ": %s", msg ? msg : "invalid");
+        ferry_buf_printf(m, ": %s", msg ? msg : "invalid");
         shown++;
     }
     if (shown && m->len > 0 && m->data[m->len - 1] != '.') {
-        ea_buf_puts(m, ".");
+        ferry_buf_puts(m, ".");
     }
 }
 
 /* The raw body for the message when it is not eAccounting's JSON: one line, at most 200 bytes. */
-static void append_raw_body(ea_buf *m, const char *body)
+static void append_raw_body(ferry_buf *m, const char *body)
 {
     if (body == NULL || body[0] == '\0') {
         return;
     }
-    ea_buf_puts(m, " The answer was: ");
+    ferry_buf_puts(m, " The answer was: ");
     size_t n = 0;
     for (const char *p = body; *p && n < 200; p++, n++) {
         char c = (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p;
-        ea_buf_append(m, &c, 1);
+        ferry_buf_append(m, &c, 1);
     }
     if (strlen(body) > 200) {
-        ea_buf_puts(m, "...");
+        ferry_buf_puts(m, "...");
     }
 }
 
@@ -409,30 +411,30 @@ static int answer_status(const ea_answer *a, int code, const code_info *info)
 }
 
 /* The message: a sentence, the advice, eAccounting's text, the fields, status / code / ErrorId. */
-static void build_message(ea_buf *m, const ea_answer *a, int status, int code, const code_info *info)
+static void build_message(ferry_buf *m, const ea_answer *a, int status, int code, const code_info *info)
 {
-    const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
-    const char *error_id = ea_json_str(a->json, "ErrorId");
-    ea_buf_printf(m, "eaccounting: %s: %s", a->what ? a->what : "request", status_sentence(status));
+    const char *dev = plugin_json_str(a->json, "DeveloperErrorMessage");
+    const char *error_id = plugin_json_str(a->json, "ErrorId");
+    ferry_buf_printf(m, "eaccounting: %s: %s", a->what ? a->what : "request", status_sentence(status));
     if (info != NULL && info->advice != NULL) {
-        ea_buf_printf(m, " %s", info->advice);
+        ferry_buf_printf(m, " %s", info->advice);
     } else if (a->status == 401) {
-        ea_buf_puts(m, " eAccounting does not accept ferry's access token; run 'ferry connection authorize'.");
+        ferry_buf_puts(m, " eAccounting does not accept ferry's access token; run 'ferry connection authorize'.");
     }
     if (dev != NULL && dev[0] != '\0') {
-        ea_buf_printf(m, " eAccounting says: \"%s\"", dev);
+        ferry_buf_printf(m, " eAccounting says: \"%s\"", dev);
     } else if (a->json == NULL) {
         append_raw_body(m, a->body);
     }
     append_field_errors(m, a);
-    ea_buf_printf(m, " (HTTP %ld", a->status);
+    ferry_buf_printf(m, " (HTTP %ld", a->status);
     if (code != 0) {
-        ea_buf_printf(m, ", ErrorCode %d%s%s", code, info ? " " : "", info ? info->name : "");
+        ferry_buf_printf(m, ", ErrorCode %d%s%s", code, info ? " " : "", info ? info->name : "");
     }
     if (error_id != NULL) {
-        ea_buf_printf(m, ", ErrorId %s - quote it to eAccounting support", error_id);
+        ferry_buf_printf(m, ", ErrorId %s - quote it to eAccounting support", error_id);
     }
-    ea_buf_puts(m, ")");
+    ferry_buf_puts(m, ")");
 }
 
 /* code, http_status, retry_after_ms and flags of the error. */
@@ -446,7 +448,7 @@ static void fill_details(ferry_error *err, const ea_answer *a, int status, int c
     }
     if (status == FERRY_RETRY) {
         int rate_limited = a->status == 429 || code == 4010;
-        const char *dev = ea_json_str(a->json, "DeveloperErrorMessage");
+        const char *dev = plugin_json_str(a->json, "DeveloperErrorMessage");
         err->retry_after_ms = rate_limited            ? ea_error_retry_delay_ms(a->retry_after_ms, dev)
                               : a->retry_after_ms > 0 ? a->retry_after_ms
                                                       : 0;
@@ -463,19 +465,19 @@ int ea_error_from_answer(const ea_answer *a, ferry_error *err)
 {
     int code = json_code(a->json);
     const code_info *info = find_code(code);
-    if (code == 4002 && is_no_module(a->status, ea_json_str(a->json, "DeveloperErrorMessage"))) {
+    if (code == 4002 && is_no_module(a->status, plugin_json_str(a->json, "DeveloperErrorMessage"))) {
         info = &no_module;
     }
     int status = answer_status(a, code, info);
-    ea_buf m = EA_BUF_INIT;
+    ferry_buf m = FERRY_BUF_INIT;
     build_message(&m, a, status, code, info);
     char canon[256] = "";
     const char *field = first_field(a->json);
     if (field != NULL) {
         ea_error_canonical_field(a->entity, a->ref_field, field, canon, sizeof(canon));
     }
-    ferry_error_set(err, status, field ? canon : NULL, "%s", ea_buf_str(&m));
-    ea_buf_free(&m);
+    ferry_error_set(err, status, field ? canon : NULL, "%s", ferry_buf_str(&m));
+    ferry_buf_free(&m);
     if (err != NULL) {
         fill_details(err, a, status, code);
     }

@@ -6,6 +6,9 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "ea_str.h"
+#include "util.h"
+
 typedef struct allowed_field {
     const char *resource;
     const char *field;
@@ -72,19 +75,19 @@ static int operator_allowed(const char *op)
     return 0;
 }
 
-int ea_filter_quote(ea_buf *out, const char *s)
+int ea_filter_quote(ferry_buf *out, const char *s)
 {
-    ea_buf_puts(out, "'");
+    ferry_buf_puts(out, "'");
     for (const char *p = s; *p; p++) {
         size_t run = strcspn(p, "'");
-        ea_buf_append(out, p, run);
+        ferry_buf_append(out, p, run);
         p += run;
         if (*p == '\0') {
             break;
         }
-        ea_buf_puts(out, "''");
+        ferry_buf_puts(out, "''");
     }
-    return ea_buf_puts(out, "'");
+    return ferry_buf_puts(out, "'");
 }
 
 static int is_number(const char *s)
@@ -143,7 +146,7 @@ static const char *type_name(int type)
     return type >= 0 && type <= EA_FIELD_BOOL ? names[type] : "value";
 }
 
-int ea_filter_add(ea_buf *filter, const char *resource, const char *field, const char *op, const char *value,
+int ea_filter_add(ferry_buf *filter, const char *resource, const char *field, const char *op, const char *value,
                   ferry_error *err)
 {
     int type = ea_filter_field_type(resource, field);
@@ -157,13 +160,13 @@ int ea_filter_add(ea_buf *filter, const char *resource, const char *field, const
                                type_name(type));
     }
     if (filter->len > 0) {
-        ea_buf_puts(filter, " and ");
+        ferry_buf_puts(filter, " and ");
     }
-    ea_buf_printf(filter, "%s %s ", field, op);
+    ferry_buf_printf(filter, "%s %s ", field, op);
     if (type == EA_FIELD_STRING) {
         ea_filter_quote(filter, value);
     } else {
-        ea_buf_puts(filter, value);
+        ferry_buf_puts(filter, value);
     }
     if (filter->failed) {
         return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory building a filter");

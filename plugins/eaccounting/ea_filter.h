@@ -13,14 +13,14 @@
  * Anything else is refused with FERRY_RECORD_ERROR naming the field, so a
  * value like  x' or Name ne '  stays one string literal and can never turn
  * into an operator.  The finished expression is percent-encoded by the
- * caller (ea_url_encode) before it goes into the URL.
+ * caller (ferry_url_encode) before it goes into the URL.
  */
 #ifndef EA_FILTER_H
 #define EA_FILTER_H
 
 #include <ferry/plugin.h>
 
-#include "ea_str.h"
+#include "util.h"
 
 enum ea_field_type {
     EA_FIELD_STRING = 0,
@@ -44,10 +44,10 @@ int ea_filter_field_type(const char *resource, const char *field);
  * FERRY_FATAL (field or operator not allowed - a programming error, or out
  * of memory).
  */
-int ea_filter_add(ea_buf *filter, const char *resource, const char *field, const char *op, const char *value,
+int ea_filter_add(ferry_buf *filter, const char *resource, const char *field, const char *op, const char *value,
                   ferry_error *err);
 
 /* Append `s` as an OData string literal ('...' with quotes doubled); 0 or -1 (memory). */
-int ea_filter_quote(ea_buf *out, const char *s);
+int ea_filter_quote(ferry_buf *out, const char *s);
 
 #endif /* EA_FILTER_H */

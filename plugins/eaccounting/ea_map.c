@@ -11,6 +11,8 @@
 #include "ea_money.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 /* ---- shared helpers ---------------------------------------------------------------------- */
 
@@ -37,7 +39,7 @@ static char *full_name(const char *first, const char *last)
     if (!has_first && !has_last) {
         return NULL;
     }
-    return ea_asprintf("%s%s%s", has_first ? first : "", has_first && has_last ? " " : "", has_last ? last : "");
+    return ferry_asprintf("%s%s%s", has_first ? first : "", has_first && has_last ? " " : "", has_last ? last : "");
 }
 
 /* Street line 1 (street[0], or street_name + house_number) and line 2 (the other street lines). */
@@ -46,26 +48,26 @@ static char *street_line(const json_t *addr, int line)
     json_t *street = json_object_get(addr, "street");
     if (json_is_array(street) && json_array_size(street) > 0) {
         if (line == 0) {
-            return ea_strdup(json_string_value(json_array_get(street, 0)));
+            return ferry_strdup(json_string_value(json_array_get(street, 0)));
         }
-        ea_buf b = EA_BUF_INIT;
+        ferry_buf b = FERRY_BUF_INIT;
         for (size_t i = 1; i < json_array_size(street); i++) {
             const char *s = json_string_value(json_array_get(street, i));
             if (!ea_str_blank(s)) {
-                ea_buf_printf(&b, "%s%s", b.len ? ", " : "", s);
+                ferry_buf_printf(&b, "%s%s", b.len ? ", " : "", s);
             }
         }
-        return b.len ? ea_buf_take(&b) : (ea_buf_free(&b), NULL);
+        return b.len ? ferry_buf_finish(&b) : (ferry_buf_free(&b), NULL);
     }
     if (line == 0) {
-        return full_name(ea_json_str(addr, "street_name"), ea_json_str(addr, "house_number"));
+        return full_name(plugin_json_str(addr, "street_name"), plugin_json_str(addr, "house_number"));
     }
     return NULL;
 }
 
 static char *upper_copy(const char *s)
 {
-    char *u = ea_strdup(s);
+    char *u = ferry_strdup(s);
     for (char *p = u; p != NULL && *p; p++) {
         *p = (char)toupper((unsigned char)*p);
     }
@@ -91,20 +93,21 @@ void ea_map_put_address(json_t *native, const char *prefix, const json_t *addr, 
     snprintf(key, sizeof(key), "%sAddress2", prefix);
     set_owned(native, key, street_line(addr, 1));
     snprintf(key, sizeof(key), "%sPostalCode", prefix);
-    ea_json_set_str(native, key, ea_json_str(addr, "postcode"));
+    plugin_json_set_str(native, key, plugin_json_str(addr, "postcode"));
     snprintf(key, sizeof(key), "%sCity", prefix);
-    ea_json_set_str(native, key, ea_json_str(addr, "city"));
+    plugin_json_set_str(native, key, plugin_json_str(addr, "city"));
     snprintf(key, sizeof(key), "%sCountryCode", prefix);
-    set_owned(native, key, upper_copy(ea_json_str(addr, "country")));
+    set_owned(native, key, upper_copy(plugin_json_str(addr, "country")));
     if (name_field != NULL) {
-        const char *name = ea_json_str(addr, "name");
-        const char *company = ea_json_str(addr, "company");
+        const char *name = plugin_json_str(addr, "name");
+        const char *company = plugin_json_str(addr, "company");
         if (!ea_str_blank(name)) {
-            ea_json_set_str(native, name_field, name);
+            plugin_json_set_str(native, name_field, name);
         } else if (!ea_str_blank(company)) {
-            ea_json_set_str(native, name_field, company);
+            plugin_json_set_str(native, name_field, company);
         } else {
-            set_owned(native, name_field, full_name(ea_json_str(addr, "first_name"), ea_json_str(addr, "last_name")));
+            set_owned(native, name_field,
+                      full_name(plugin_json_str(addr, "first_name"), plugin_json_str(addr, "last_name")));
         }
     }
 }
@@ -117,7 +120,7 @@ json_t *ea_map_address_from_native(const json_t *native, const char *prefix, con
     json_t *street = json_array();
     for (int line = 1; line <= 2; line++) {
         snprintf(key, sizeof(key), "%sAddress%d", prefix, line);
-        const char *s = ea_json_str(native, key);
+        const char *s = plugin_json_str(native, key);
         if (!ea_str_blank(s)) {
             json_array_append_new(street, json_string(s));
         }
@@ -128,13 +131,13 @@ json_t *ea_map_address_from_native(const json_t *native, const char *prefix, con
     json_decref(street);
     for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
         snprintf(key, sizeof(key), "%s%s", prefix, parts[i][0]);
-        const char *s = ea_json_str(native, key);
+        const char *s = plugin_json_str(native, key);
         if (!ea_str_blank(s)) {
             json_object_set_new(addr, parts[i][1], json_string(s));
         }
     }
-    if (name_field != NULL && !ea_str_blank(ea_json_str(native, name_field))) {
-        json_object_set_new(addr, "name", json_string(ea_json_str(native, name_field)));
+    if (name_field != NULL && !ea_str_blank(plugin_json_str(native, name_field))) {
+        json_object_set_new(addr, "name", json_string(plugin_json_str(native, name_field)));
     }
     if (json_object_size(addr) == 0) {
         json_decref(addr);
@@ -149,7 +152,7 @@ const char *ea_map_timestamp(const char *native, char *buf, size_t n)
     if (native == NULL || ea_time_parse(native, &ms) != 0) {
         return NULL;
     }
-    return ea_time_format(ms, buf, n);
+    return ferry_time_iso(ms / 1000, buf, n);
 }
 
 const char *ea_map_date(const char *native, char *buf, size_t n)
@@ -177,21 +180,21 @@ static const json_t *invoice_address(const json_t *rec)
 
 static char *customer_name(const json_t *rec, const json_t *addr)
 {
-    const char *name = ea_json_str(rec, "name");
+    const char *name = plugin_json_str(rec, "name");
     if (!ea_str_blank(name)) {
-        return ea_strdup(name);
+        return ferry_strdup(name);
     }
-    char *person = full_name(ea_json_str(rec, "first_name"), ea_json_str(rec, "last_name"));
+    char *person = full_name(plugin_json_str(rec, "first_name"), plugin_json_str(rec, "last_name"));
     if (person != NULL) {
         return person;
     }
-    if (!ea_str_blank(ea_json_str(addr, "company"))) {
-        return ea_strdup(ea_json_str(addr, "company"));
+    if (!ea_str_blank(plugin_json_str(addr, "company"))) {
+        return ferry_strdup(plugin_json_str(addr, "company"));
     }
-    if (!ea_str_blank(ea_json_str(addr, "name"))) {
-        return ea_strdup(ea_json_str(addr, "name"));
+    if (!ea_str_blank(plugin_json_str(addr, "name"))) {
+        return ferry_strdup(plugin_json_str(addr, "name"));
     }
-    return full_name(ea_json_str(addr, "first_name"), ea_json_str(addr, "last_name"));
+    return full_name(plugin_json_str(addr, "first_name"), plugin_json_str(addr, "last_name"));
 }
 
 /* is_company as given, else: a company when it has an organisation or VAT number. */
@@ -201,34 +204,35 @@ static int customer_is_company(const json_t *rec)
     if (given >= 0) {
         return given;
     }
-    return !ea_str_blank(ea_json_str(rec, "organisation_number")) || !ea_str_blank(ea_json_str(rec, "vat_number"));
+    return !ea_str_blank(plugin_json_str(rec, "organisation_number")) ||
+           !ea_str_blank(plugin_json_str(rec, "vat_number"));
 }
 
 static void put_contact_person(json_t *native, const json_t *rec, int is_company)
 {
     const json_t *cp = json_object_get(rec, "contact_person");
     if (json_is_object(cp)) {
-        char *name = full_name(ea_json_str(cp, "first_name"), ea_json_str(cp, "last_name"));
+        char *name = full_name(plugin_json_str(cp, "first_name"), plugin_json_str(cp, "last_name"));
         set_owned(native, "ContactPersonName", name);
-        ea_json_set_str(native, "ContactPersonEmail", ea_json_str(cp, "email"));
-        ea_json_set_str(native, "ContactPersonPhone", ea_json_str(cp, "phone"));
-    } else if (is_company && !ea_str_blank(ea_json_str(rec, "name"))) {
+        plugin_json_set_str(native, "ContactPersonEmail", plugin_json_str(cp, "email"));
+        plugin_json_set_str(native, "ContactPersonPhone", plugin_json_str(cp, "phone"));
+    } else if (is_company && !ea_str_blank(plugin_json_str(rec, "name"))) {
         /* a company whose person is in first/last name: that person is the contact */
         set_owned(native, "ContactPersonName",
-                  full_name(ea_json_str(rec, "first_name"), ea_json_str(rec, "last_name")));
+                  full_name(plugin_json_str(rec, "first_name"), plugin_json_str(rec, "last_name")));
     }
 }
 
 static int put_terms(ferry_conn *c, json_t *native, const json_t *rec, int mode, ferry_error *err)
 {
-    const char *terms = ea_json_str(rec, "terms_of_payment");
+    const char *terms = plugin_json_str(rec, "terms_of_payment");
     const json_t *found = NULL;
     if (!ea_str_blank(terms)) {
         int rc = ea_refdata_resolve(c, EA_REF_TERMS, terms, "terms_of_payment", &found, err);
         if (rc != FERRY_OK) {
             return rc;
         }
-        ea_json_set_str(native, "TermsOfPaymentId", ea_json_str(found, "Id"));
+        plugin_json_set_str(native, "TermsOfPaymentId", plugin_json_str(found, "Id"));
         return FERRY_OK;
     }
     if (mode == EA_MAP_UPDATE) {
@@ -239,28 +243,28 @@ static int put_terms(ferry_conn *c, json_t *native, const json_t *rec, int mode,
     if (rc != FERRY_OK) {
         return rc;
     }
-    const char *dflt = ea_json_str(ea_refdata_company(c), "TermsOfPaymentId");
+    const char *dflt = plugin_json_str(ea_refdata_company(c), "TermsOfPaymentId");
     if (dflt == NULL) {
         found = json_array_get(ea_refdata_list(c, EA_REF_TERMS), 0);
-        dflt = ea_json_str(found, "Id");
+        dflt = plugin_json_str(found, "Id");
     }
     if (dflt == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "terms_of_payment",
                                "eaccounting: the company has no terms of payment; add one in eAccounting");
     }
-    ea_json_set_str(native, "TermsOfPaymentId", dflt);
+    plugin_json_set_str(native, "TermsOfPaymentId", dflt);
     return FERRY_OK;
 }
 
 /* InvoiceCity and InvoicePostalCode are required on create. */
 static int check_invoice_address(const json_t *native, ferry_error *err)
 {
-    if (ea_str_blank(ea_json_str(native, "InvoiceCity"))) {
+    if (ea_str_blank(plugin_json_str(native, "InvoiceCity"))) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "invoice_address.city",
                                "eaccounting: a customer needs an invoice address with a city (eAccounting requires "
                                "InvoiceCity); the record has none");
     }
-    if (ea_str_blank(ea_json_str(native, "InvoicePostalCode"))) {
+    if (ea_str_blank(plugin_json_str(native, "InvoicePostalCode"))) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "invoice_address.postcode",
                                "eaccounting: a customer needs an invoice address with a postcode (eAccounting "
                                "requires InvoicePostalCode); the record has none");
@@ -271,17 +275,17 @@ static int check_invoice_address(const json_t *native, ferry_error *err)
 static void put_customer_basics(json_t *n, const json_t *rec, int is_company)
 {
     const json_t *addr = invoice_address(rec);
-    ea_json_set_str(n, "CustomerNumber", ea_json_str(rec, "customer_number"));
-    ea_json_set_str(n, "EmailAddress", ea_json_str(rec, "email"));
-    ea_json_set_str(n, "CorporateIdentityNumber", ea_json_str(rec, "organisation_number"));
-    const char *vat = ea_json_str(rec, "vat_number");
-    ea_json_set_str(n, "VatNumber", !ea_str_blank(vat) ? vat : ea_json_str(addr, "vat_id"));
-    ea_json_set_str(n, "Telephone", ea_json_str(rec, "phone"));
-    ea_json_set_str(n, "MobilePhone", ea_json_str(rec, "mobile"));
-    set_owned(n, "CurrencyCode", upper_copy(ea_json_str(rec, "currency")));
+    plugin_json_set_str(n, "CustomerNumber", plugin_json_str(rec, "customer_number"));
+    plugin_json_set_str(n, "EmailAddress", plugin_json_str(rec, "email"));
+    plugin_json_set_str(n, "CorporateIdentityNumber", plugin_json_str(rec, "organisation_number"));
+    const char *vat = plugin_json_str(rec, "vat_number");
+    plugin_json_set_str(n, "VatNumber", !ea_str_blank(vat) ? vat : plugin_json_str(addr, "vat_id"));
+    plugin_json_set_str(n, "Telephone", plugin_json_str(rec, "phone"));
+    plugin_json_set_str(n, "MobilePhone", plugin_json_str(rec, "mobile"));
+    set_owned(n, "CurrencyCode", upper_copy(plugin_json_str(rec, "currency")));
     ea_map_put_address(n, "Invoice", addr, NULL);
     if (!json_object_get(n, "InvoiceCountryCode")) {
-        set_owned(n, "InvoiceCountryCode", upper_copy(ea_json_str(rec, "country")));
+        set_owned(n, "InvoiceCountryCode", upper_copy(plugin_json_str(rec, "country")));
     }
     json_t *delivery = json_object_get(rec, "delivery_address");
     if (json_is_object(delivery)) {
@@ -342,9 +346,9 @@ static void put_person_names(json_t *obj, const char *name)
 static json_t *contact_from_native(const json_t *native)
 {
     json_t *cp = json_object();
-    put_person_names(cp, ea_json_str(native, "ContactPersonName"));
-    ea_json_set_str(cp, "email", ea_json_str(native, "ContactPersonEmail"));
-    ea_json_set_str(cp, "phone", ea_json_str(native, "ContactPersonPhone"));
+    put_person_names(cp, plugin_json_str(native, "ContactPersonName"));
+    plugin_json_set_str(cp, "email", plugin_json_str(native, "ContactPersonEmail"));
+    plugin_json_set_str(cp, "phone", plugin_json_str(native, "ContactPersonPhone"));
     if (json_object_size(cp) == 0) {
         json_decref(cp);
         return NULL;
@@ -357,23 +361,23 @@ json_t *ea_map_customer_from_native(const ferry_conn *c, const json_t *native)
     (void)c;
     char ts[32];
     json_t *r = json_object();
-    const char *id = ea_json_str(native, "Id");
-    ea_json_set_str(r, "key", id);
-    ea_json_set_str(r, "id", id);
-    ea_json_set_str(r, "customer_number", ea_json_str(native, "CustomerNumber"));
-    ea_json_set_str(r, "name", ea_json_str(native, "Name"));
-    ea_json_set_str(r, "email", ea_json_str(native, "EmailAddress"));
+    const char *id = plugin_json_str(native, "Id");
+    plugin_json_set_str(r, "key", id);
+    plugin_json_set_str(r, "id", id);
+    plugin_json_set_str(r, "customer_number", plugin_json_str(native, "CustomerNumber"));
+    plugin_json_set_str(r, "name", plugin_json_str(native, "Name"));
+    plugin_json_set_str(r, "email", plugin_json_str(native, "EmailAddress"));
     int priv = ea_json_bool(native, "IsPrivatePerson");
     if (priv >= 0) {
         json_object_set_new(r, "is_company", json_boolean(!priv));
     }
     if (priv == 1) {
-        put_person_names(r, ea_json_str(native, "Name"));
+        put_person_names(r, plugin_json_str(native, "Name"));
     }
-    ea_json_set_str(r, "organisation_number", ea_json_str(native, "CorporateIdentityNumber"));
-    ea_json_set_str(r, "vat_number", ea_json_str(native, "VatNumber"));
-    ea_json_set_str(r, "phone", ea_json_str(native, "Telephone"));
-    ea_json_set_str(r, "mobile", ea_json_str(native, "MobilePhone"));
+    plugin_json_set_str(r, "organisation_number", plugin_json_str(native, "CorporateIdentityNumber"));
+    plugin_json_set_str(r, "vat_number", plugin_json_str(native, "VatNumber"));
+    plugin_json_set_str(r, "phone", plugin_json_str(native, "Telephone"));
+    plugin_json_set_str(r, "mobile", plugin_json_str(native, "MobilePhone"));
     json_t *cp = contact_from_native(native);
     if (cp != NULL) {
         json_object_set_new(r, "contact_person", cp);
@@ -386,14 +390,14 @@ json_t *ea_map_customer_from_native(const ferry_conn *c, const json_t *native)
     if (del != NULL) {
         json_object_set_new(r, "delivery_address", del);
     }
-    ea_json_set_str(r, "country", ea_json_str(native, "InvoiceCountryCode"));
-    ea_json_set_str(r, "currency", ea_json_str(native, "CurrencyCode"));
-    ea_json_set_str(r, "terms_of_payment", ea_json_str(native, "TermsOfPaymentId"));
+    plugin_json_set_str(r, "country", plugin_json_str(native, "InvoiceCountryCode"));
+    plugin_json_set_str(r, "currency", plugin_json_str(native, "CurrencyCode"));
+    plugin_json_set_str(r, "terms_of_payment", plugin_json_str(native, "TermsOfPaymentId"));
     int active = ea_json_bool(native, "IsActive");
     if (active >= 0) {
         json_object_set_new(r, "active", json_boolean(active));
     }
-    ea_json_set_str(r, "updated_at", ea_map_timestamp(ea_json_str(native, "ChangedUtc"), ts, sizeof(ts)));
+    plugin_json_set_str(r, "updated_at", ea_map_timestamp(plugin_json_str(native, "ChangedUtc"), ts, sizeof(ts)));
     json_object_set(r, "source", (json_t *)native);
     return r;
 }
@@ -417,7 +421,7 @@ static int bad_decimal(ferry_error *err, const char *field)
 
 static int product_is_service(const json_t *rec)
 {
-    const char *type = ea_json_str(rec, "type");
+    const char *type = plugin_json_str(rec, "type");
     int flag = ea_json_bool(rec, "is_service");
     if (flag >= 0) {
         return flag;
@@ -429,7 +433,7 @@ static int product_is_service(const json_t *rec)
 static int pick_coding(ferry_conn *c, const json_t *rec, const json_t *existing, const json_t **coding,
                        ferry_error *err)
 {
-    const char *named = ea_json_str(rec, "coding");
+    const char *named = plugin_json_str(rec, "coding");
     if (!ea_str_blank(named)) {
         return ea_refdata_resolve(c, EA_REF_CODINGS, named, "coding", coding, err);
     }
@@ -438,8 +442,8 @@ static int pick_coding(ferry_conn *c, const json_t *rec, const json_t *existing,
     if (has_rate < 0) {
         return bad_decimal(err, "vat_rate");
     }
-    if (has_rate == 0 && existing != NULL && ea_json_str(existing, "CodingId") != NULL) {
-        return ea_refdata_resolve(c, EA_REF_CODINGS, ea_json_str(existing, "CodingId"), "coding", coding, err);
+    if (has_rate == 0 && existing != NULL && plugin_json_str(existing, "CodingId") != NULL) {
+        return ea_refdata_resolve(c, EA_REF_CODINGS, plugin_json_str(existing, "CodingId"), "coding", coding, err);
     }
     if (has_rate == 0 && ea_dec_parse(c->default_vat_rate, &pct) != 0) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "default_vat_rate",
@@ -501,7 +505,7 @@ static int put_prices(ferry_conn *c, json_t *n, const json_t *rec, ea_dec rate, 
 /* Barcodes: the EAN first, then the article's other barcodes. */
 static void put_barcodes(json_t *n, const json_t *rec, const json_t *existing)
 {
-    const char *ean = ea_json_str(rec, "ean");
+    const char *ean = plugin_json_str(rec, "ean");
     if (ea_str_blank(ean)) {
         return;
     }
@@ -510,7 +514,7 @@ static void put_barcodes(json_t *n, const json_t *rec, const json_t *existing)
     size_t i;
     json_t *b;
     json_array_foreach (json_object_get(existing, "Barcodes"), i, b) {
-        const char *code = ea_json_str(b, "Barcode");
+        const char *code = plugin_json_str(b, "Barcode");
         if (code != NULL && strcmp(code, ean) != 0) {
             json_array_append(codes, b);
         }
@@ -523,7 +527,7 @@ static int stock_module_active(const ferry_conn *c)
     size_t i;
     json_t *m;
     json_array_foreach (json_object_get(ea_refdata_company(c), "ActivatedModules"), i, m) {
-        if (json_is_string(m) && ea_str_ieq(json_string_value(m), "Stock")) {
+        if (json_is_string(m) && ferry_streq_nocase(json_string_value(m), "Stock")) {
             return 1;
         }
     }
@@ -562,7 +566,7 @@ static void put_uses_moss(ferry_conn *c, json_t *n)
 
 static int put_unit(ferry_conn *c, json_t *n, const json_t *rec, int creating, ferry_error *err)
 {
-    const char *unit = ea_json_str(rec, "unit");
+    const char *unit = plugin_json_str(rec, "unit");
     const char *field = "unit";
     if (ea_str_blank(unit)) {
         if (!creating) {
@@ -574,26 +578,26 @@ static int put_unit(ferry_conn *c, json_t *n, const json_t *rec, int creating, f
     const json_t *found = NULL;
     int rc = ea_refdata_resolve(c, EA_REF_UNITS, unit, field, &found, err);
     if (rc == FERRY_OK) {
-        ea_json_set_str(n, "UnitId", ea_json_str(found, "Id"));
+        plugin_json_set_str(n, "UnitId", plugin_json_str(found, "Id"));
     }
     return rc;
 }
 
 static int put_article_identity(json_t *n, const json_t *rec, int creating, ferry_error *err)
 {
-    const char *number = ea_json_str(rec, "number");
+    const char *number = plugin_json_str(rec, "number");
     if (ea_str_blank(number)) {
-        number = ea_json_str(rec, "sku");
+        number = plugin_json_str(rec, "sku");
     }
     if (ea_str_blank(number) && creating) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "number", "eaccounting: the product has no number (sku)");
     }
-    ea_json_set_str(n, "Number", ea_str_blank(number) ? NULL : number);
-    const char *name = ea_json_str(rec, "name");
+    plugin_json_set_str(n, "Number", ea_str_blank(number) ? NULL : number);
+    const char *name = plugin_json_str(rec, "name");
     if (ea_str_blank(name) && creating) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "name", "eaccounting: the product has no name");
     }
-    ea_json_set_str(n, "Name", ea_str_blank(name) ? NULL : name);
+    plugin_json_set_str(n, "Name", ea_str_blank(name) ? NULL : name);
     int active = ea_json_bool(rec, "active");
     if (active >= 0 || creating) {
         json_object_set_new(n, "IsActive", json_boolean(active != 0));
@@ -619,10 +623,10 @@ int ea_map_article_to_native(ferry_conn *c, const json_t *rec, const json_t *exi
     if (rc == FERRY_OK && ea_refdata_coding_rate(coding, &rate) != 0) {
         rc = ferry_error_set(err, FERRY_CONFIG_ERROR, "vat_rate",
                              "eaccounting: the article account coding '%s' has no VAT rate",
-                             ea_json_str(coding, "Name") ? ea_json_str(coding, "Name") : "?");
+                             plugin_json_str(coding, "Name") ? plugin_json_str(coding, "Name") : "?");
     }
     if (rc == FERRY_OK) {
-        ea_json_set_str(n, "CodingId", ea_json_str(coding, "Id"));
+        plugin_json_set_str(n, "CodingId", plugin_json_str(coding, "Id"));
         rc = put_prices(c, n, rec, rate, err);
     }
     if (rc == FERRY_OK) {
@@ -658,12 +662,12 @@ json_t *ea_map_article_from_native(const ferry_conn *c, const json_t *native)
 {
     char ts[32], pct[32];
     json_t *r = json_object();
-    const char *id = ea_json_str(native, "Id");
-    ea_json_set_str(r, "key", id);
-    ea_json_set_str(r, "id", id);
-    ea_json_set_str(r, "number", ea_json_str(native, "Number"));
-    ea_json_set_str(r, "sku", ea_json_str(native, "Number"));
-    ea_json_set_str(r, "name", ea_json_str(native, "Name"));
+    const char *id = plugin_json_str(native, "Id");
+    plugin_json_set_str(r, "key", id);
+    plugin_json_set_str(r, "id", id);
+    plugin_json_set_str(r, "number", plugin_json_str(native, "Number"));
+    plugin_json_set_str(r, "sku", plugin_json_str(native, "Number"));
+    plugin_json_set_str(r, "name", plugin_json_str(native, "Name"));
     int active = ea_json_bool(native, "IsActive");
     if (active >= 0) {
         json_object_set_new(r, "active", json_boolean(active));
@@ -674,23 +678,23 @@ json_t *ea_map_article_from_native(const ferry_conn *c, const json_t *native)
     set_decimal(r, "gross_price", native, "GrossPrice", 2);
     set_decimal(r, "price", native, "NetPrice", 2);
     const json_t *coding =
-        ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS, ea_json_str(native, "CodingId"));
+        ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS, plugin_json_str(native, "CodingId"));
     ea_dec rate;
     if (coding != NULL && ea_refdata_coding_rate(coding, &rate) == 0) {
         json_object_set_new(r, "vat_rate",
                             json_string(ea_dec_format(rate * 100, ea_dec_decimals(rate * 100), pct, sizeof(pct))));
     }
-    ea_json_set_str(r, "coding", ea_json_str(native, "CodingName"));
-    ea_json_set_str(r, "unit", ea_json_str(native, "UnitAbbreviation"));
-    const char *ean = ea_json_str(json_array_get(json_object_get(native, "Barcodes"), 0), "Barcode");
-    ea_json_set_str(r, "ean", ean);
+    plugin_json_set_str(r, "coding", plugin_json_str(native, "CodingName"));
+    plugin_json_set_str(r, "unit", plugin_json_str(native, "UnitAbbreviation"));
+    const char *ean = plugin_json_str(json_array_get(json_object_get(native, "Barcodes"), 0), "Barcode");
+    plugin_json_set_str(r, "ean", ean);
     ea_dec qty;
     if (ea_dec_from_json(json_object_get(native, "StockBalance"), &qty) == 0) {
         json_t *stock = json_object();
         json_object_set_new(stock, "qty", ea_dec_json_string(qty, ea_dec_decimals(qty)));
         json_object_set_new(r, "stock", stock);
     }
-    ea_json_set_str(r, "updated_at", ea_map_timestamp(ea_json_str(native, "ChangedUtc"), ts, sizeof(ts)));
+    plugin_json_set_str(r, "updated_at", ea_map_timestamp(plugin_json_str(native, "ChangedUtc"), ts, sizeof(ts)));
     json_object_set(r, "source", (json_t *)native);
     return r;
 }

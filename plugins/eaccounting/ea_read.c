@@ -10,12 +10,14 @@
 #include "ea_conn.h"
 #include "ea_filter.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 /* A record's change time in ms, or -1 when it has none. */
 static long long changed_ms(const json_t *item, const char *changed)
 {
     long long ms;
-    const char *ts = ea_json_str(item, changed);
+    const char *ts = plugin_json_str(item, changed);
     return ts != NULL && ea_time_parse(ts, &ms) == 0 ? ms : -1;
 }
 
@@ -24,7 +26,7 @@ static int id_in(const json_t *ids, const char *id)
     size_t i;
     json_t *v;
     json_array_foreach (ids, i, v) {
-        if (id != NULL && json_is_string(v) && ea_str_ieq(json_string_value(v), id)) {
+        if (id != NULL && json_is_string(v) && ferry_streq_nocase(json_string_value(v), id)) {
             return 1;
         }
     }
@@ -45,13 +47,13 @@ void ea_read_advance(const json_t *data, const char *changed, const char *since,
     json_t *item;
     json_array_foreach (data, i, item) {
         long long ms = changed_ms(item, changed);
-        if (since != NULL && ms == since_ms && id_in(seen, ea_json_str(item, "Id"))) {
+        if (since != NULL && ms == since_ms && id_in(seen, plugin_json_str(item, "Id"))) {
             continue; /* handed out by the previous page */
         }
         json_array_append(*fresh, item);
         if (ms >= 0 && ms >= last_ms) {
             last_ms = ms;
-            last = ea_json_str(item, changed);
+            last = plugin_json_str(item, changed);
         }
     }
     /* the ids at the new `since` that are now handed out */
@@ -60,7 +62,7 @@ void ea_read_advance(const json_t *data, const char *changed, const char *since,
         json_array_extend(next_seen, (json_t *)seen);
     }
     json_array_foreach (data, i, item) {
-        const char *id = ea_json_str(item, "Id");
+        const char *id = plugin_json_str(item, "Id");
         if (last != NULL && changed_ms(item, changed) == last_ms && id != NULL && !id_in(next_seen, id)) {
             json_array_append_new(next_seen, json_string(id));
         }
@@ -79,7 +81,7 @@ void ea_read_advance(const json_t *data, const char *changed, const char *since,
 }
 
 /* The query text for `since`: a $filter, or the modifiedSinceUtc parameter. */
-static int since_query(const ea_read_source *src, const char *since, ea_buf *filter, char **extra, ferry_error *err)
+static int since_query(const ea_read_source *src, const char *since, ferry_buf *filter, char **extra, ferry_error *err)
 {
     *extra = NULL;
     if (since == NULL) {
@@ -91,8 +93,8 @@ static int since_query(const ea_read_source *src, const char *since, ea_buf *fil
             return ferry_error_set(err, FERRY_CONFIG_ERROR, "since", "eaccounting: cursor time '%s' is not ISO 8601",
                                    since);
         }
-        char *enc = ea_url_encode(since);
-        *extra = enc ? ea_asprintf("modifiedSinceUtc=%s", enc) : NULL;
+        char *enc = ferry_url_encode(since);
+        *extra = enc ? ferry_asprintf("modifiedSinceUtc=%s", enc) : NULL;
         free(enc);
         return *extra ? FERRY_OK : ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: out of memory");
     }
@@ -102,11 +104,11 @@ static int since_query(const ea_read_source *src, const char *since, ea_buf *fil
 static int read_incremental(ferry_conn *c, const ea_read_source *src, const char *since, const json_t *seen, int page,
                             int page_size, json_t **items, json_t **next_cursor, int *more, ferry_error *err)
 {
-    ea_buf filter = EA_BUF_INIT;
+    ferry_buf filter = FERRY_BUF_INIT;
     char *extra = NULL;
     int rc = since_query(src, since, &filter, &extra, err);
     if (rc != FERRY_OK) {
-        ea_buf_free(&filter);
+        ferry_buf_free(&filter);
         if (rc == FERRY_RECORD_ERROR) {
             err->status = rc = FERRY_CONFIG_ERROR; /* a bad cursor or query, not a bad record */
         }
@@ -116,8 +118,8 @@ static int read_incremental(ferry_conn *c, const ea_read_source *src, const char
     snprintf(orderby, sizeof(orderby), "%s, Id", src->changed);
     json_t *data = NULL;
     ea_page_meta meta;
-    rc = ea_api_list_page(c, src->resource, ea_buf_str(&filter), orderby, extra, page, page_size, &data, &meta, err);
-    ea_buf_free(&filter);
+    rc = ea_api_list_page(c, src->resource, ferry_buf_str(&filter), orderby, extra, page, page_size, &data, &meta, err);
+    ferry_buf_free(&filter);
     free(extra);
     if (rc != FERRY_OK) {
         return rc;
@@ -158,9 +160,9 @@ int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, 
     if (src->changed == NULL) {
         return read_full_scan(c, src, page, page_size, items, next_cursor, more, err);
     }
-    const char *since = ea_json_str(cursor, "since");
+    const char *since = plugin_json_str(cursor, "since");
     if (since == NULL && cursor == NULL) {
-        since = ea_json_str(query, "since");
+        since = plugin_json_str(query, "since");
     }
     return read_incremental(c, src, since, json_object_get(cursor, "seen"), page, page_size, items, next_cursor, more,
                             err);

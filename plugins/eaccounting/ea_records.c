@@ -11,6 +11,8 @@
 #include "ea_filter.h"
 #include "ea_map.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 /* One entity's endpoints and keys. */
 typedef struct entity_info {
@@ -202,14 +204,14 @@ static const char *native_key(const entity_info *e, const char *key)
 static int find_by_filter(ferry_conn *c, const entity_info *e, const char *field, const char *value, json_t **found,
                           ferry_error *err)
 {
-    ea_buf filter = EA_BUF_INIT;
+    ferry_buf filter = FERRY_BUF_INIT;
     int rc = ea_filter_add(&filter, e->resource, field, "eq", value, err);
     json_t *data = NULL;
     ea_page_meta meta;
     if (rc == FERRY_OK) {
-        rc = ea_api_list_page(c, e->resource, ea_buf_str(&filter), NULL, NULL, 1, 2, &data, &meta, err);
+        rc = ea_api_list_page(c, e->resource, ferry_buf_str(&filter), NULL, NULL, 1, 2, &data, &meta, err);
     }
-    ea_buf_free(&filter);
+    ferry_buf_free(&filter);
     if (rc != FERRY_OK) {
         return rc;
     }
@@ -217,7 +219,7 @@ static int find_by_filter(ferry_conn *c, const entity_info *e, const char *field
     if (json_array_size(data) > 1) {
         c->host->log(c->hc, FERRY_LOG_WARN, "eaccounting: %ld %ss have %s '%s'; using the first (%s)",
                      meta.total_results, e->canonical, field, value,
-                     ea_json_str(first, "Id") ? ea_json_str(first, "Id") : "?");
+                     plugin_json_str(first, "Id") ? plugin_json_str(first, "Id") : "?");
     }
     if (first != NULL) {
         *found = ea_records_from_native(c, e->canonical, first);

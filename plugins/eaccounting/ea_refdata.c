@@ -9,6 +9,8 @@
 #include "ea_api.h"
 #include "ea_conn.h"
 #include "ea_str.h"
+#include "plugin_util.h"
+#include "util.h"
 
 #define STATE_KEY "refdata"
 #define CACHE_VERSION 1
@@ -134,7 +136,7 @@ int ea_refdata_refresh(ferry_conn *c, json_t **summary, ferry_error *err)
     long long now = c->host->now_ms(c->hc);
     char when[32];
     json_object_set_new(cache, "fetched_at_ms", json_integer(now));
-    json_object_set_new(cache, "fetched_at", json_string(ea_time_format(now, when, sizeof(when))));
+    json_object_set_new(cache, "fetched_at", json_string(ferry_time_iso(now / 1000, when, sizeof(when))));
     rc = c->host->state_set(c->hc, STATE_KEY, cache, err);
     if (rc != FERRY_OK) {
         json_decref(cache);
@@ -206,7 +208,7 @@ static int member_matches(const json_t *item, const char *key, const char *value
 {
     json_t *m = json_object_get(item, key);
     if (json_is_string(m)) {
-        return ea_str_ieq(json_string_value(m), value);
+        return ferry_streq_nocase(json_string_value(m), value);
     }
     if (json_is_integer(m) && all_digits(value)) {
         return json_integer_value(m) == atoll(value);
@@ -237,22 +239,22 @@ const json_t *ea_refdata_find(const json_t *list, const char *kind, const char *
 }
 
 /* "valid: a, b, c" for a short list (at most 15 entries), else "". */
-static void describe_valid(const json_t *list, const ref_kind *k, ea_buf *out)
+static void describe_valid(const json_t *list, const ref_kind *k, ferry_buf *out)
 {
     size_t n = json_array_size(list);
     if (n == 0 || n > 15) {
         return;
     }
-    ea_buf_puts(out, "; valid values are ");
+    ferry_buf_puts(out, "; valid values are ");
     size_t i;
     json_t *item;
     json_array_foreach (list, i, item) {
-        const char *code = ea_json_str(item, "Code");
-        const char *name = ea_json_str(item, "Name");
+        const char *code = plugin_json_str(item, "Code");
+        const char *name = plugin_json_str(item, "Name");
         const char *main = strcmp(k->kind, EA_REF_TERMS) == 0 || code == NULL ? name : code;
-        ea_buf_printf(out, "%s'%s'", i ? ", " : "", main ? main : "?");
+        ferry_buf_printf(out, "%s'%s'", i ? ", " : "", main ? main : "?");
         if (code != NULL && name != NULL && main == code) {
-            ea_buf_printf(out, " (%s)", name);
+            ferry_buf_printf(out, " (%s)", name);
         }
     }
 }
@@ -278,11 +280,11 @@ int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const
     if (*found != NULL) {
         return FERRY_OK;
     }
-    ea_buf m = EA_BUF_INIT;
-    ea_buf_printf(&m, "eaccounting: %s '%s' is not a %s known in eAccounting", field, value ? value : "", k->label);
+    ferry_buf m = FERRY_BUF_INIT;
+    ferry_buf_printf(&m, "eaccounting: %s '%s' is not a %s known in eAccounting", field, value ? value : "", k->label);
     describe_valid(ea_refdata_list(c, kind), k, &m);
-    ferry_error_set(err, FERRY_RECORD_ERROR, field, "%s", ea_buf_str(&m));
-    ea_buf_free(&m);
+    ferry_error_set(err, FERRY_RECORD_ERROR, field, "%s", ferry_buf_str(&m));
+    ferry_buf_free(&m);
     return FERRY_RECORD_ERROR;
 }
 
@@ -296,10 +298,10 @@ int ea_refdata_coding_rate(const json_t *coding, ea_dec *rate)
         *rate = v > EA_DEC_ONE ? v / 100 : v;
         return 0;
     }
-    const char *code = ea_json_str(coding, "VatRate");
+    const char *code = plugin_json_str(coding, "VatRate");
     if (code != NULL) {
         char digits[32];
-        ea_strlcpy(digits, code, sizeof(digits));
+        ferry_strlcpy(digits, code, sizeof(digits));
         digits[strcspn(digits, "% ")] = '\0';
         if (ea_dec_parse(digits, &v) == 0) {
             *rate = v / 100;
@@ -311,7 +313,7 @@ int ea_refdata_coding_rate(const json_t *coding, ea_dec *rate)
 
 int ea_refdata_coding_is_service(const json_t *coding)
 {
-    const char *type = ea_json_str(coding, "Type");
+    const char *type = plugin_json_str(coding, "Type");
     return type != NULL && ea_stristr(type, "serv") != NULL;
 }
 
@@ -347,16 +349,16 @@ int ea_refdata_coding_for_rate(ferry_conn *c, ea_dec rate, int service, const ch
         return FERRY_OK;
     }
     char pct[32];
-    ea_buf m = EA_BUF_INIT;
-    ea_buf_printf(&m, "eaccounting: no active article account coding in eAccounting has VAT %s %%; codings there: ",
-                  ea_dec_format(rate * 100, 2, pct, sizeof(pct)));
+    ferry_buf m = FERRY_BUF_INIT;
+    ferry_buf_printf(&m, "eaccounting: no active article account coding in eAccounting has VAT %s %%; codings there: ",
+                     ea_dec_format(rate * 100, 2, pct, sizeof(pct)));
     size_t i;
     json_t *item;
     json_array_foreach (list, i, item) {
-        const char *name = ea_json_str(item, "Name");
-        ea_buf_printf(&m, "%s'%s'", i ? ", " : "", name ? name : "?");
+        const char *name = plugin_json_str(item, "Name");
+        ferry_buf_printf(&m, "%s'%s'", i ? ", " : "", name ? name : "?");
     }
-    ferry_error_set(err, FERRY_RECORD_ERROR, field, "%s", ea_buf_str(&m));
-    ea_buf_free(&m);
+    ferry_error_set(err, FERRY_RECORD_ERROR, field, "%s", ferry_buf_str(&m));
+    ferry_buf_free(&m);
     return FERRY_RECORD_ERROR;
 }

@@ -27,7 +27,7 @@
 #include "ea_read.h"
 #include "ea_records.h"
 #include "ea_refdata.h"
-#include "ea_str.h"
+#include "plugin_util.h"
 
 #define EA_PLUGIN_VERSION "0.1.0"
 
@@ -70,7 +70,7 @@ static void ea_close(ferry_conn *conn)
 
 static void set_str(json_t *info, const char *key, const json_t *company, const char *member)
 {
-    ea_json_set_str(info, key, ea_json_str(company, member));
+    plugin_json_set_str(info, key, plugin_json_str(company, member));
 }
 
 static int ea_test(ferry_conn *c, json_t **info, ferry_error *err)
@@ -106,7 +106,7 @@ static int ea_test(ferry_conn *c, json_t **info, ferry_error *err)
                         json_boolean(json_is_true(json_object_get(company, "ShowPricesExclVatPC"))));
     json_object_set_new(out, "uses_oss", json_boolean(json_is_true(json_object_get(company, "UsesMoss"))));
     json_object_set(out, "activated_modules", json_object_get(company, "ActivatedModules"));
-    ea_json_set_str(out, "api", c->api_base);
+    plugin_json_set_str(out, "api", c->api_base);
     json_decref(company);
     *info = out;
     return FERRY_OK;
@@ -259,7 +259,7 @@ static int show_reference_data(ferry_conn *c, const json_t *args, json_t **resul
     if (rc != FERRY_OK) {
         return rc;
     }
-    const char *kind = ea_json_str(args, "kind");
+    const char *kind = plugin_json_str(args, "kind");
     if (kind == NULL) {
         *result = json_pack("{s:O, s:O}", "fetched_at", json_object_get(c->refdata, "fetched_at"), "company",
                             json_object_get(c->refdata, "companysettings"));

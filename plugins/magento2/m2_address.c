@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "m2_util.h"
+#include "util.h"
 
 #define MAX_TOKENS 32
 
@@ -119,7 +120,7 @@ static void add_name(json_t *out, const json_t *native)
     if (company != NULL) {
         m2_set_str(out, "name", company);
     } else if (first != NULL || last != NULL) {
-        char *full = m2_asprintf("%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+        char *full = ferry_asprintf("%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
         m2_set_str(out, "name", full);
         free(full);
     }

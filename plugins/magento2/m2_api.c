@@ -9,6 +9,7 @@
 
 #include "m2_auth.h"
 #include "m2_util.h"
+#include "util.h"
 
 #define NO_ROUTE "Request does not match any route."
 #define NOT_AUTHORIZED "isn't authorized to access"
@@ -17,13 +18,13 @@
 
 char *m2_api_url(const ferry_conn *c, const char *store, const char *path)
 {
-    return m2_asprintf("%s/rest/%s/V1%s", c->base_url, store ? store : c->store_code, path);
+    return ferry_asprintf("%s/rest/%s/V1%s", c->base_url, store ? store : c->store_code, path);
 }
 
 char *m2_api_segment(const ferry_conn *c, const char *value)
 {
     char *enc = c->host->url_encode(value ? value : "");
-    char *out = m2_strdup(enc);
+    char *out = ferry_strdup(enc);
     c->host->free(enc);
     return out;
 }
@@ -31,7 +32,7 @@ char *m2_api_segment(const ferry_conn *c, const char *value)
 /* ---- messages ----------------------------------------------------------------------- */
 
 /* Append `tmpl` with %1..%n / %name replaced from `params` (a list or an object). */
-static void substitute(m2_buf *b, const char *tmpl, const json_t *params)
+static void substitute(ferry_buf *b, const char *tmpl, const json_t *params)
 {
     const char *p = tmpl;
     while (*p) {
@@ -40,7 +41,7 @@ static void substitute(m2_buf *b, const char *tmpl, const json_t *params)
             long idx = strtol(p + 1, &end, 10);
             const char *v = m2_json_value_text(json_array_get(params, (size_t)(idx - 1)));
             if (v != NULL) {
-                m2_buf_puts(b, v);
+                ferry_buf_puts(b, v);
                 p = end;
                 continue;
             }
@@ -55,19 +56,19 @@ static void substitute(m2_buf *b, const char *tmpl, const json_t *params)
                 if (json_is_array(arg)) {
                     for (size_t i = 0; i < json_array_size(arg); i++) {
                         const char *item = m2_json_value_text(json_array_get(arg, i));
-                        m2_buf_printf(b, "%s%s", i ? ", " : "", item ? item : "");
+                        ferry_buf_printf(b, "%s%s", i ? ", " : "", item ? item : "");
                     }
                     p += 1 + len;
                     continue;
                 }
                 if (v != NULL) {
-                    m2_buf_puts(b, v);
+                    ferry_buf_puts(b, v);
                     p += 1 + len;
                     continue;
                 }
             }
         }
-        m2_buf_add(b, p, 1);
+        ferry_buf_append(b, p, 1);
         p++;
     }
 }
@@ -78,18 +79,18 @@ char *m2_api_message(const json_t *body)
     if (message == NULL) {
         return NULL;
     }
-    m2_buf b = M2_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     substitute(&b, message, json_object_get(body, "parameters"));
     json_t *errors = json_object_get(body, "errors");
     for (size_t i = 0; i < json_array_size(errors); i++) {
         json_t *e = json_array_get(errors, i);
         const char *m = m2_str(e, "message");
         if (m != NULL) {
-            m2_buf_puts(&b, i == 0 ? ": " : "; ");
+            ferry_buf_puts(&b, i == 0 ? ": " : "; ");
             substitute(&b, m, json_object_get(e, "parameters"));
         }
     }
-    return m2_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 /* The field an input error names: parameters.fieldName, or the first parameter of a field-shaped message. */
@@ -283,10 +284,10 @@ int m2_api_error(const ferry_conn *c, long http_status, const json_t *body, cons
         err->http_status = (int)http_status;
         const char *code = m2_json_text(body, "code");
         if (code != NULL) {
-            m2_strlcpy(err->code, code, sizeof(err->code));
+            ferry_strlcpy(err->code, code, sizeof(err->code));
         }
         if (err->where[0] == '\0') {
-            m2_strlcpy(err->where, what, sizeof(err->where));
+            ferry_strlcpy(err->where, what, sizeof(err->where));
         }
         m2_api_scrub(c, err->message, sizeof(err->message));
     }
@@ -302,7 +303,7 @@ static char *request_url(const ferry_conn *c, const m2_request *rq)
         return url;
     }
     char *qs = m2_params_encode(c->host, rq->query);
-    char *full = qs ? m2_asprintf("%s?%s", url, qs) : NULL;
+    char *full = qs ? ferry_asprintf("%s?%s", url, qs) : NULL;
     free(qs);
     free(url);
     return full;
@@ -409,7 +410,7 @@ int m2_api_call(ferry_conn *c, const m2_request *rq, json_t **out, long *status,
         rc = interpret(c, rq, what, a.resp, out, err);
     }
     if (rc != FERRY_OK && err != NULL && rq->record != NULL && err->record[0] == '\0') {
-        m2_strlcpy(err->record, rq->record, sizeof(err->record));
+        ferry_strlcpy(err->record, rq->record, sizeof(err->record));
     }
     attempt_clear(c, &a);
     free(url);

@@ -10,6 +10,7 @@
 
 #include "m2_api.h"
 #include "m2_util.h"
+#include "util.h"
 
 #define SIGNATURE_METHOD "HMAC-SHA256"
 #define TOKEN_LOCK "admin-token"
@@ -34,19 +35,19 @@ static char *normalised_url(const char *url)
 {
     const char *sep = strstr(url, "://");
     if (sep == NULL) {
-        return m2_strdup(url);
+        return ferry_strdup(url);
     }
     size_t scheme_len = (size_t)(sep - url);
     const char *authority = sep + 3;
     size_t auth_len = strcspn(authority, "/?#");
     const char *path = authority + auth_len;
     size_t path_len = strcspn(path, "?#");
-    m2_buf b = M2_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     for (size_t i = 0; i < scheme_len; i++) {
         char ch = (char)tolower((unsigned char)url[i]);
-        m2_buf_add(&b, &ch, 1);
+        ferry_buf_append(&b, &ch, 1);
     }
-    m2_buf_puts(&b, "://");
+    ferry_buf_puts(&b, "://");
     size_t keep = auth_len;
     int https = scheme_len == 5 && strncasecmp(url, "https", 5) == 0;
     if (!https && auth_len > 3 && strncmp(authority + auth_len - 3, ":80", 3) == 0) {
@@ -56,19 +57,19 @@ static char *normalised_url(const char *url)
     }
     for (size_t i = 0; i < keep; i++) {
         char ch = (char)tolower((unsigned char)authority[i]);
-        m2_buf_add(&b, &ch, 1);
+        ferry_buf_append(&b, &ch, 1);
     }
-    m2_buf_add(&b, path, path_len);
-    return m2_buf_take(&b);
+    ferry_buf_append(&b, path, path_len);
+    return ferry_buf_finish(&b);
 }
 
-static int add_enc(const ferry_host *host, m2_buf *b, const char *text)
+static int add_enc(const ferry_host *host, ferry_buf *b, const char *text)
 {
     char *e = host->url_encode(text ? text : "");
     if (e == NULL) {
         return -1;
     }
-    m2_buf_puts(b, e);
+    ferry_buf_puts(b, e);
     host->free(e);
     return 0;
 }
@@ -96,18 +97,18 @@ static char *normalised_params(const ferry_host *host, const m2_params *query, c
         }
     }
     qsort(all, n, sizeof(*all), compare_pairs);
-    m2_buf b = M2_BUF_INIT;
-    m2_buf_puts(&b, "");
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "");
     for (size_t i = 0; i < n; i++) {
         if (i > 0) {
-            m2_buf_puts(&b, "&");
+            ferry_buf_puts(&b, "&");
         }
         add_enc(host, &b, all[i].name);
-        m2_buf_puts(&b, "=");
+        ferry_buf_puts(&b, "=");
         add_enc(host, &b, all[i].value);
     }
     free(all);
-    return m2_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 char *m2_oauth_base_string(const ferry_host *host, const char *method, const char *url, const m2_params *query,
@@ -115,7 +116,7 @@ char *m2_oauth_base_string(const ferry_host *host, const char *method, const cha
 {
     char *norm_url = normalised_url(url);
     char *params = normalised_params(host, query, v);
-    m2_buf b = M2_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     if (norm_url == NULL || params == NULL) {
         free(norm_url);
         free(params);
@@ -123,46 +124,46 @@ char *m2_oauth_base_string(const ferry_host *host, const char *method, const cha
     }
     for (const char *m = method; *m; m++) {
         char ch = (char)toupper((unsigned char)*m);
-        m2_buf_add(&b, &ch, 1);
+        ferry_buf_append(&b, &ch, 1);
     }
-    m2_buf_puts(&b, "&");
+    ferry_buf_puts(&b, "&");
     add_enc(host, &b, norm_url);
-    m2_buf_puts(&b, "&");
+    ferry_buf_puts(&b, "&");
     add_enc(host, &b, params);
     free(norm_url);
     free(params);
-    return m2_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 /* base64(HMAC-SHA256(enc(consumer_secret)&enc(token_secret), base)) */
 static char *signature(const ferry_host *host, const char *base, const m2_oauth_values *v)
 {
-    m2_buf key = M2_BUF_INIT;
+    ferry_buf key = FERRY_BUF_INIT;
     add_enc(host, &key, v->consumer_secret);
-    m2_buf_puts(&key, "&");
+    ferry_buf_puts(&key, "&");
     add_enc(host, &key, v->token_secret);
     if (key.failed) {
-        m2_buf_free(&key);
+        ferry_buf_free(&key);
         return NULL;
     }
     unsigned char mac[32];
-    host->hmac_sha256(m2_buf_str(&key), key.len, base, strlen(base), mac);
-    m2_buf_free(&key);
+    host->hmac_sha256(ferry_buf_str(&key), key.len, base, strlen(base), mac);
+    ferry_buf_free(&key);
     char *b64 = host->base64_encode(mac, sizeof(mac));
-    char *out = m2_strdup(b64);
+    char *out = ferry_strdup(b64);
     host->free(b64);
     return out;
 }
 
-static void header_param(const ferry_host *host, m2_buf *b, const char *name, const char *value, int first)
+static void header_param(const ferry_host *host, ferry_buf *b, const char *name, const char *value, int first)
 {
     if (!first) {
-        m2_buf_puts(b, ", ");
+        ferry_buf_puts(b, ", ");
     }
-    m2_buf_puts(b, name);
-    m2_buf_puts(b, "=\"");
+    ferry_buf_puts(b, name);
+    ferry_buf_puts(b, "=\"");
     add_enc(host, b, value);
-    m2_buf_puts(b, "\"");
+    ferry_buf_puts(b, "\"");
 }
 
 char *m2_oauth_header(const ferry_host *host, const char *method, const char *url, const m2_params *query,
@@ -176,8 +177,8 @@ char *m2_oauth_header(const ferry_host *host, const char *method, const char *ur
     }
     char ts[32];
     snprintf(ts, sizeof(ts), "%lld", v->timestamp);
-    m2_buf b = M2_BUF_INIT;
-    m2_buf_puts(&b, "OAuth ");
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "OAuth ");
     header_param(host, &b, "oauth_consumer_key", v->consumer_key, 1);
     header_param(host, &b, "oauth_nonce", v->nonce, 0);
     header_param(host, &b, "oauth_signature", sig, 0);
@@ -186,7 +187,7 @@ char *m2_oauth_header(const ferry_host *host, const char *method, const char *ur
     header_param(host, &b, "oauth_token", v->token, 0);
     header_param(host, &b, "oauth_version", "1.0", 0);
     free(sig);
-    return m2_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 /* 16 random bytes as 32 hex digits (Magento's nonce column holds 32 characters). */
@@ -224,7 +225,7 @@ static int oauth_line(ferry_conn *c, const char *method, const char *url, const 
                                "access_token_secret (the integration's four credentials)");
     }
     char *value = m2_oauth_header(c->host, method, url, query, &v);
-    *line = value ? m2_asprintf("Authorization: %s", value) : NULL;
+    *line = value ? ferry_asprintf("Authorization: %s", value) : NULL;
     free(value);
     return *line ? FERRY_OK : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
 }
@@ -298,7 +299,7 @@ static int save_token(ferry_conn *c, const char *token, ferry_error *err)
         until_ms = c->host->now_ms(c->hc) + 60000;
     }
     char when[32];
-    m2_time_iso(until_ms / 1000, when, sizeof(when));
+    ferry_time_iso(until_ms / 1000, when, sizeof(when));
     c->host->secret(c->hc, token);
     json_t *values = json_pack("{s:s, s:s}", "admin_token", token, "admin_token_expires_at", when);
     int rc = values ? c->host->credentials_save(c->hc, values, err) : FERRY_FATAL;
@@ -344,7 +345,7 @@ static int renew_locked(ferry_conn *c, const char *failed, ferry_error *err)
     if (rc != FERRY_OK) {
         return rc;
     }
-    char *failed_copy = m2_strdup(failed);
+    char *failed_copy = ferry_strdup(failed);
     rc = c->host->settings_reload(c->hc, err);
     if (rc == FERRY_OK) {
         const char *now_token = m2_setting(c, "admin_token");
@@ -375,7 +376,7 @@ static int admin_line(ferry_conn *c, char **line, ferry_error *err)
     if (token == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "admin_token", "no admin token could be obtained");
     }
-    *line = m2_asprintf("Authorization: Bearer %s", token);
+    *line = ferry_asprintf("Authorization: Bearer %s", token);
     return *line ? FERRY_OK : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
 }
 
@@ -391,7 +392,7 @@ int m2_auth_header_line(ferry_conn *c, const char *method, const char *url, cons
         if (token == NULL) {
             return ferry_error_set(err, FERRY_CONFIG_ERROR, "access_token", "auth_mode bearer needs access_token");
         }
-        *line = m2_asprintf("Authorization: Bearer %s", token);
+        *line = ferry_asprintf("Authorization: Bearer %s", token);
         return *line ? FERRY_OK : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     }
     default:

@@ -12,6 +12,7 @@
 #include "m2_read.h"
 #include "m2_store.h"
 #include "m2_util.h"
+#include "util.h"
 
 static const char *category_path(void *ud, const char *id)
 {
@@ -22,7 +23,7 @@ static const char *category_path(void *ud, const char *id)
 static int configurable_children(ferry_conn *c, const char *sku, json_t **children, ferry_error *err)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/configurable-products/%s/children", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/configurable-products/%s/children", seg) : NULL;
     m2_request rq = {.method = "GET", .path = path, .label = "configurable children", .record = sku};
     int rc = path ? m2_api_call(c, &rq, children, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     free(seg);
@@ -70,19 +71,19 @@ int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, j
     int group = 0;
     json_t *types = json_object_get(query, "types");
     if (json_is_array(types) && json_array_size(types) > 0) {
-        m2_buf list = M2_BUF_INIT;
-        m2_buf_puts(&list, "");
+        ferry_buf list = FERRY_BUF_INIT;
+        ferry_buf_puts(&list, "");
         for (size_t i = 0; i < json_array_size(types); i++) {
             const char *t = json_string_value(json_array_get(types, i));
             if (m2_search_in_value_ok(t) != 0) {
-                m2_buf_free(&list);
+                ferry_buf_free(&list);
                 m2_params_free(&p);
                 return ferry_error_set(err, FERRY_CONFIG_ERROR, "types", "product types must be names without commas");
             }
-            m2_buf_printf(&list, "%s%s", i ? "," : "", t);
+            ferry_buf_printf(&list, "%s%s", i ? "," : "", t);
         }
-        m2_search_filter(&p, group++, "type_id", m2_buf_str(&list), "in");
-        m2_buf_free(&list);
+        m2_search_filter(&p, group++, "type_id", ferry_buf_str(&list), "in");
+        ferry_buf_free(&list);
     }
     int rc = m2_read_page(c, &products_listing, &p, group, query, cursor, records, next_cursor, more, err);
     m2_params_free(&p);
@@ -92,7 +93,7 @@ int m2_products_read(ferry_conn *c, const json_t *query, const json_t *cursor, j
 int m2_product_get_native(ferry_conn *c, const char *sku, int global, json_t **native, ferry_error *err)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/products/%s", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/products/%s", seg) : NULL;
     m2_request rq = {.method = "GET",
                      .path = path,
                      .flags = M2_ACCEPT_404 | (global ? M2_SCOPE_ALL : 0),

@@ -9,6 +9,7 @@
 
 #include "m2_api.h"
 #include "m2_util.h"
+#include "util.h"
 
 #define STATE_KEY "categories"
 #define CACHE_TTL_MS (3600LL * 1000)
@@ -28,8 +29,8 @@ static void index_node(const json_t *node, const char *prefix, json_t *paths, js
             continue;
         }
         char idbuf[32];
-        m2_strlcpy(idbuf, id, sizeof(idbuf));
-        char *path = prefix[0] ? m2_asprintf("%s/%s", prefix, name) : m2_strdup(name);
+        ferry_strlcpy(idbuf, id, sizeof(idbuf));
+        char *path = prefix[0] ? ferry_asprintf("%s/%s", prefix, name) : ferry_strdup(name);
         if (path == NULL) {
             return;
         }
@@ -216,13 +217,13 @@ int m2_category_ensure(ferry_conn *c, const char *path, long long *id, ferry_err
 {
     int rc = m2_categories_load(c, 0, err);
     long long parent = m2_json_int(c->categories, "root", 0);
-    m2_buf prefix = M2_BUF_INIT;
+    ferry_buf prefix = FERRY_BUF_INIT;
     const char *p = path;
     char name[256];
     int levels = 0, reloaded = 0;
     while (rc == FERRY_OK && next_level(&p, name, sizeof(name))) {
-        m2_buf_printf(&prefix, "%s%s", levels++ ? "/" : "", name);
-        long long known = cached_id(c, m2_buf_str(&prefix), &reloaded, &rc, err);
+        ferry_buf_printf(&prefix, "%s%s", levels++ ? "/" : "", name);
+        long long known = cached_id(c, ferry_buf_str(&prefix), &reloaded, &rc, err);
         if (rc != FERRY_OK) {
             break;
         }
@@ -233,11 +234,11 @@ int m2_category_ensure(ferry_conn *c, const char *path, long long *id, ferry_err
         long long created = 0;
         rc = create_category(c, parent, name, &created, err);
         if (rc == FERRY_OK) {
-            remember(c, m2_buf_str(&prefix), created);
+            remember(c, ferry_buf_str(&prefix), created);
             parent = created;
         }
     }
-    m2_buf_free(&prefix);
+    ferry_buf_free(&prefix);
     if (rc == FERRY_OK && levels == 0) {
         rc = ferry_error_set(err, FERRY_RECORD_ERROR, "categories", "an empty category path");
     }

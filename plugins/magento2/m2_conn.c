@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "m2_util.h"
+#include "util.h"
 
 #define S FERRY_SETTING_SECRET
 #define R FERRY_SETTING_REQUIRED
@@ -61,7 +62,7 @@ const char *m2_setting(const ferry_conn *c, const char *name)
 /* base_url without a trailing slash (and without a pasted /rest or /rest/V1 suffix). */
 static char *normalise_base_url(const char *raw)
 {
-    char *url = m2_strdup(raw);
+    char *url = ferry_strdup(raw);
     if (url == NULL) {
         return NULL;
     }
@@ -168,13 +169,13 @@ static int read_strings(ferry_conn *c, ferry_error *err)
     }
     const char *media = m2_setting(c, "media_base_url");
     c->base_url = normalise_base_url(base);
-    c->store_code = m2_strdup(store ? store : "default");
-    c->msi_source_code = m2_strdup(m2_setting(c, "msi_source_code") ? m2_setting(c, "msi_source_code") : "default");
-    c->website_ids = m2_strdup(m2_setting(c, "website_ids") ? m2_setting(c, "website_ids") : "1");
-    c->ean_attribute = m2_strdup(m2_setting(c, "ean_attribute") ? m2_setting(c, "ean_attribute") : "ean");
+    c->store_code = ferry_strdup(store ? store : "default");
+    c->msi_source_code = ferry_strdup(m2_setting(c, "msi_source_code") ? m2_setting(c, "msi_source_code") : "default");
+    c->website_ids = ferry_strdup(m2_setting(c, "website_ids") ? m2_setting(c, "website_ids") : "1");
+    c->ean_attribute = ferry_strdup(m2_setting(c, "ean_attribute") ? m2_setting(c, "ean_attribute") : "ean");
     if (media != NULL) {
         size_t n = strlen(media);
-        c->media_base_url = n > 0 && media[n - 1] == '/' ? m2_strdup(media) : m2_asprintf("%s/", media);
+        c->media_base_url = n > 0 && media[n - 1] == '/' ? ferry_strdup(media) : ferry_asprintf("%s/", media);
     }
     if (c->base_url == NULL || c->store_code == NULL || c->msi_source_code == NULL || c->website_ids == NULL ||
         c->ean_attribute == NULL || (media != NULL && c->media_base_url == NULL)) {

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "m2_util.h"
+#include "util.h"
 
 #define SEEN_MAX 1000
 
@@ -124,7 +125,7 @@ int m2_cursor_accept(m2_cursor *cur, const char *updated_at, long long id)
     if (cur->has_after && key_cmp(ts, id, cur->after_ts, cur->after_id) <= 0) {
         return M2_CURSOR_STALE;
     }
-    m2_strlcpy(cur->after_ts, ts, sizeof(cur->after_ts));
+    ferry_strlcpy(cur->after_ts, ts, sizeof(cur->after_ts));
     cur->after_id = id;
     cur->has_after = 1;
     char idtext[32];
@@ -136,7 +137,7 @@ int m2_cursor_accept(m2_cursor *cur, const char *updated_at, long long id)
         return M2_CURSOR_DROP;
     }
     if (!cur->has_high || key_cmp(ts, id, cur->high_ts, cur->high_id) > 0) {
-        m2_strlcpy(cur->high_ts, ts, sizeof(cur->high_ts));
+        ferry_strlcpy(cur->high_ts, ts, sizeof(cur->high_ts));
         cur->high_id = id;
         cur->has_high = 1;
     }

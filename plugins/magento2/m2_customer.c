@@ -10,6 +10,7 @@
 #include "m2_api.h"
 #include "m2_read.h"
 #include "m2_util.h"
+#include "util.h"
 
 /* The address whose id is the customer's default_<kind> (or that carries the default_<kind> flag). */
 static const json_t *default_address(const json_t *native, const char *kind)
@@ -18,7 +19,7 @@ static const json_t *default_address(const json_t *native, const char *kind)
     const char *wanted = m2_json_text(native, kind);
     char id[32] = "";
     if (wanted != NULL) {
-        m2_strlcpy(id, wanted, sizeof(id));
+        ferry_strlcpy(id, wanted, sizeof(id));
     }
     size_t i;
     json_t *a;
@@ -73,7 +74,7 @@ static void add_names(json_t *out, const json_t *native, const json_t *billing)
         m2_set_str(contact, "phone", m2_str(billing, "telephone"));
         json_object_set_new(out, "contact_person", contact);
     } else {
-        char *full = m2_asprintf("%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
+        char *full = ferry_asprintf("%s%s%s", first ? first : "", first && last ? " " : "", last ? last : "");
         m2_set_str(out, "name", full);
         free(full);
     }
@@ -146,7 +147,7 @@ int m2_customers_find(ferry_conn *c, const char *key, const char *value, json_t 
         rc = m2_read_find_native(c, &customers_listing, "email", value, &native, err);
     } else if (strcmp(key, "id") == 0) {
         char *seg = m2_api_segment(c, value);
-        char *path = seg ? m2_asprintf("/customers/%s", seg) : NULL;
+        char *path = seg ? ferry_asprintf("/customers/%s", seg) : NULL;
         m2_request rq = {.method = "GET", .path = path, .flags = M2_ACCEPT_404, .label = "customer", .record = value};
         rc = path ? m2_api_call(c, &rq, &native, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
         free(seg);

@@ -12,6 +12,7 @@
 
 #include "m2_api.h"
 #include "m2_util.h"
+#include "util.h"
 
 #define MAX_IMAGE_BYTES (32L * 1024 * 1024)
 
@@ -55,7 +56,7 @@ char *m2_media_name(const char *location, const char *mime, char *buf, size_t n)
     }
     buf[used] = '\0';
     if (used == 0 || buf[0] == '.') {
-        m2_strlcpy(buf, "image", n);
+        ferry_strlcpy(buf, "image", n);
     }
     if (!has_image_extension(buf)) {
         size_t len = strlen(buf);
@@ -109,21 +110,21 @@ static int read_file(const char *path, unsigned char **data, size_t *len, const 
     if (f == NULL) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, field, "cannot read image %s: %s", path, strerror(errno));
     }
-    m2_buf b = M2_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     char chunk[65536];
     size_t got;
     while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0 && b.len <= (size_t)MAX_IMAGE_BYTES) {
-        m2_buf_add(&b, chunk, got);
+        ferry_buf_append(&b, chunk, got);
     }
     int failed = ferror(f);
     fclose(f);
     if (failed || b.failed || b.len > (size_t)MAX_IMAGE_BYTES) {
-        m2_buf_free(&b);
+        ferry_buf_free(&b);
         return ferry_error_set(err, FERRY_RECORD_ERROR, field, "cannot read image %s (unreadable or over 32 MiB)",
                                path);
     }
     *len = b.len;
-    *data = (unsigned char *)m2_buf_take(&b);
+    *data = (unsigned char *)ferry_buf_finish(&b);
     return FERRY_OK;
 }
 
@@ -176,7 +177,7 @@ static json_t *entry_body(const ferry_conn *c, const json_t *entry, const unsign
 static int post_entry(ferry_conn *c, const char *sku, json_t *body, ferry_error *err)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/products/%s/media", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/products/%s/media", seg) : NULL;
     json_t *answer = NULL;
     m2_request rq = {.method = "POST",
                      .path = path,
@@ -219,7 +220,7 @@ static int upload_one(ferry_conn *c, const char *sku, const json_t *entry, size_
         if (rc == FERRY_OK) {
             (*uploaded)++;
         } else if (err->field[0] == '\0') {
-            m2_strlcpy(err->field, field, sizeof(err->field));
+            ferry_strlcpy(err->field, field, sizeof(err->field));
         }
     }
     free(data);

@@ -10,6 +10,7 @@
 #include "m2_address.h"
 #include "m2_money.h"
 #include "m2_util.h"
+#include "util.h"
 
 /* What the line builder learns for the order-level discount. */
 typedef struct line_totals {
@@ -176,7 +177,7 @@ static void add_configurable(json_t *lines, const json_t *parent, const json_t *
  */
 static char *bundle_base_sku(const char *ordered, const json_t *children)
 {
-    char *base = m2_strdup(ordered ? ordered : "");
+    char *base = ferry_strdup(ordered ? ordered : "");
     int stripped = 1;
     while (base != NULL && stripped) {
         stripped = 0;

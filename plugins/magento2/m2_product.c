@@ -8,6 +8,7 @@
 
 #include "m2_money.h"
 #include "m2_util.h"
+#include "util.h"
 
 /* Attributes that are first-class product fields, not custom attributes. */
 static const char *const first_class[] = {"attribute_set_id", "visibility",   "status",
@@ -86,7 +87,7 @@ static json_t *media_of(const json_t *native, const m2_product_context *ctx)
         const char *file = m2_str(m, "file");
         m2_set_str(entry, "file", file);
         if (file != NULL && ctx->media_base_url != NULL) {
-            char *url = m2_asprintf("%scatalog/product%s%s", ctx->media_base_url, file[0] == '/' ? "" : "/", file);
+            char *url = ferry_asprintf("%scatalog/product%s%s", ctx->media_base_url, file[0] == '/' ? "" : "/", file);
             m2_set_str(entry, "url", url);
             free(url);
         }

@@ -14,6 +14,7 @@
 #include "m2_media.h"
 #include "m2_product.h"
 #include "m2_util.h"
+#include "util.h"
 
 typedef struct upsert {
     ferry_conn *c;
@@ -72,7 +73,7 @@ static int save_product(upsert *u, ferry_error *err)
     if (body == NULL) {
         return err->status;
     }
-    char *path = u->existing ? m2_asprintf("/products/%s", u->sku_seg) : m2_strdup("/products");
+    char *path = u->existing ? ferry_asprintf("/products/%s", u->sku_seg) : ferry_strdup("/products");
     m2_request rq = {.method = u->existing ? "PUT" : "POST",
                      .path = path,
                      .body = body,
@@ -89,7 +90,7 @@ static int save_product(upsert *u, ferry_error *err)
 static int get_list(upsert *u, const char *prefix, const char *suffix, const char *label, json_t **list,
                     ferry_error *err)
 {
-    char *path = m2_asprintf("%s%s%s", prefix, u->sku_seg, suffix);
+    char *path = ferry_asprintf("%s%s%s", prefix, u->sku_seg, suffix);
     m2_request rq = {.method = "GET", .path = path, .label = label, .record = u->sku};
     int rc = m2_api_call(u->c, &rq, list, NULL, err);
     free(path);
@@ -100,7 +101,7 @@ static int get_list(upsert *u, const char *prefix, const char *suffix, const cha
 static int post_json(upsert *u, const char *prefix, const char *suffix, json_t *body, const char *label,
                      ferry_error *err)
 {
-    char *path = m2_asprintf("%s%s%s", prefix, u->sku_seg, suffix);
+    char *path = ferry_asprintf("%s%s%s", prefix, u->sku_seg, suffix);
     json_t *answer = NULL;
     m2_request rq = {.method = "POST", .path = path, .body = body, .label = label, .record = u->sku};
     int rc = m2_api_call(u->c, &rq, &answer, NULL, err);
@@ -291,7 +292,7 @@ int m2_product_upsert(ferry_conn *c, const char *id, const json_t *record, json_
     if (rc == FERRY_OK) {
         *result = result_of(&u);
     } else if (err->record[0] == '\0') {
-        m2_strlcpy(err->record, sku, sizeof(err->record));
+        ferry_strlcpy(err->record, sku, sizeof(err->record));
     }
     if (u.work != record) {
         json_decref(u.work);

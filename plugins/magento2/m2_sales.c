@@ -11,6 +11,7 @@
 #include "m2_order.h"
 #include "m2_read.h"
 #include "m2_util.h"
+#include "util.h"
 
 static json_t *decode_order(ferry_conn *c, const json_t *native, ferry_error *err)
 {
@@ -29,23 +30,23 @@ static int status_filter(const json_t *query, m2_params *p, ferry_error *err)
     if (statuses == NULL || json_is_null(statuses)) {
         return 0;
     }
-    m2_buf list = M2_BUF_INIT;
-    m2_buf_puts(&list, "");
+    ferry_buf list = FERRY_BUF_INIT;
+    ferry_buf_puts(&list, "");
     size_t n = json_is_array(statuses) ? json_array_size(statuses) : 1;
     for (size_t i = 0; i < n; i++) {
         const char *s = json_string_value(json_is_array(statuses) ? json_array_get(statuses, i) : statuses);
         if (m2_search_in_value_ok(s) != 0) {
-            m2_buf_free(&list);
+            ferry_buf_free(&list);
             ferry_error_set(err, FERRY_CONFIG_ERROR, "statuses",
                             "the flow's order statuses must be non-empty strings without commas");
             return -1;
         }
-        m2_buf_printf(&list, "%s%s", i ? "," : "", s);
+        ferry_buf_printf(&list, "%s%s", i ? "," : "", s);
     }
     if (n > 0) {
-        m2_search_filter(p, 0, "status", m2_buf_str(&list), "in");
+        m2_search_filter(p, 0, "status", ferry_buf_str(&list), "in");
     }
-    m2_buf_free(&list);
+    ferry_buf_free(&list);
     return n > 0 ? 1 : 0;
 }
 
@@ -64,7 +65,7 @@ int m2_orders_read(ferry_conn *c, const json_t *query, const json_t *cursor, jso
 static int order_by_id(ferry_conn *c, const char *id, json_t **native, ferry_error *err)
 {
     char *seg = m2_api_segment(c, id);
-    char *path = seg ? m2_asprintf("/orders/%s", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/orders/%s", seg) : NULL;
     m2_request rq = {.method = "GET", .path = path, .flags = M2_ACCEPT_404, .label = "order", .record = id};
     int rc = path ? m2_api_call(c, &rq, native, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
     free(seg);
@@ -116,7 +117,7 @@ static int resolve_order(ferry_conn *c, const json_t *record, long long *order_i
 {
     long long id = m2_json_int(record, "order_id", -1);
     const char *num = m2_json_text(record, "number");
-    m2_strlcpy(number, num ? num : "", n);
+    ferry_strlcpy(number, num ? num : "", n);
     if (id > 0) {
         *order_id = id;
         return FERRY_OK;
@@ -139,11 +140,11 @@ static int resolve_order(ferry_conn *c, const json_t *record, long long *order_i
 /* GET /V1/orders/{id}/statuses: the order's status now. */
 static char *current_status(ferry_conn *c, const char *id_path, ferry_error *err)
 {
-    char *path = m2_asprintf("/orders/%s/statuses", id_path);
+    char *path = ferry_asprintf("/orders/%s/statuses", id_path);
     json_t *answer = NULL;
     m2_request rq = {.method = "GET", .path = path, .label = "order status"};
     int rc = m2_api_call(c, &rq, &answer, NULL, err);
-    char *out = rc == FERRY_OK && json_is_string(answer) ? m2_strdup(json_string_value(answer)) : NULL;
+    char *out = rc == FERRY_OK && json_is_string(answer) ? ferry_strdup(json_string_value(answer)) : NULL;
     json_decref(answer);
     free(path);
     return out;
@@ -184,7 +185,7 @@ int m2_order_comment_create(ferry_conn *c, const json_t *record, json_t **create
     }
     char id[32];
     snprintf(id, sizeof(id), "%lld", order_id);
-    char *path = m2_asprintf("/orders/%s/comments", id);
+    char *path = ferry_asprintf("/orders/%s/comments", id);
     json_t *answer = NULL;
     m2_request rq = {
         .method = "POST", .path = path, .body = body, .label = "order comment", .record = number[0] ? number : id};

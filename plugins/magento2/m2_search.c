@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "m2_util.h"
+#include "util.h"
 
 void m2_params_add(m2_params *p, const char *name, const char *value)
 {
@@ -16,7 +17,7 @@ void m2_params_add(m2_params *p, const char *name, const char *value)
     }
     for (size_t i = 0; i < p->count; i++) {
         if (strcmp(p->names[i], name) == 0) {
-            char *v = m2_strdup(value ? value : "");
+            char *v = ferry_strdup(value ? value : "");
             if (v == NULL) {
                 p->failed = 1;
                 return;
@@ -42,8 +43,8 @@ void m2_params_add(m2_params *p, const char *name, const char *value)
         p->values = v;
         p->cap = cap;
     }
-    p->names[p->count] = m2_strdup(name);
-    p->values[p->count] = m2_strdup(value ? value : "");
+    p->names[p->count] = ferry_strdup(name);
+    p->values[p->count] = ferry_strdup(value ? value : "");
     if (p->names[p->count] == NULL || p->values[p->count] == NULL) {
         free(p->names[p->count]);
         free(p->values[p->count]);
@@ -64,13 +65,13 @@ void m2_params_free(m2_params *p)
     memset(p, 0, sizeof(*p));
 }
 
-static int add_encoded(const ferry_host *host, m2_buf *b, const char *text)
+static int add_encoded(const ferry_host *host, ferry_buf *b, const char *text)
 {
     char *enc = host->url_encode(text);
     if (enc == NULL) {
         return -1;
     }
-    int rc = m2_buf_puts(b, enc);
+    int rc = ferry_buf_puts(b, enc);
     host->free(enc);
     return rc;
 }
@@ -78,21 +79,21 @@ static int add_encoded(const ferry_host *host, m2_buf *b, const char *text)
 char *m2_params_encode(const ferry_host *host, const m2_params *p)
 {
     if (p == NULL || p->failed) {
-        return p == NULL ? m2_strdup("") : NULL;
+        return p == NULL ? ferry_strdup("") : NULL;
     }
-    m2_buf b = M2_BUF_INIT;
-    m2_buf_puts(&b, "");
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "");
     for (size_t i = 0; i < p->count; i++) {
         if (i > 0) {
-            m2_buf_puts(&b, "&");
+            ferry_buf_puts(&b, "&");
         }
-        if (add_encoded(host, &b, p->names[i]) != 0 || m2_buf_puts(&b, "=") != 0 ||
+        if (add_encoded(host, &b, p->names[i]) != 0 || ferry_buf_puts(&b, "=") != 0 ||
             add_encoded(host, &b, p->values[i]) != 0) {
-            m2_buf_free(&b);
+            ferry_buf_free(&b);
             return NULL;
         }
     }
-    return m2_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 /* How many filters group `group` has so far. */

@@ -12,6 +12,7 @@
 #include "m2_money.h"
 #include "m2_read.h"
 #include "m2_util.h"
+#include "util.h"
 
 #define STOCK_TYPES "simple,virtual,downloadable"
 
@@ -39,7 +40,7 @@ json_t *m2_stock_from_item(const char *sku, const json_t *item)
 static int salable_qty(ferry_conn *c, const char *sku, m2_amount *salable, ferry_error *err, int *rc)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/inventory/get-product-salable-quantity/%s/%ld", seg, c->msi_stock_id) : NULL;
+    char *path = seg ? ferry_asprintf("/inventory/get-product-salable-quantity/%s/%ld", seg, c->msi_stock_id) : NULL;
     json_t *answer = NULL;
     ferry_error e;
     ferry_error_clear(&e);
@@ -94,19 +95,19 @@ static int skus_filter(const json_t *query, m2_params *p, int group, ferry_error
     if (json_array_size(skus) == 0) {
         return group;
     }
-    m2_buf list = M2_BUF_INIT;
-    m2_buf_puts(&list, "");
+    ferry_buf list = FERRY_BUF_INIT;
+    ferry_buf_puts(&list, "");
     for (size_t i = 0; i < json_array_size(skus); i++) {
         const char *s = json_string_value(json_array_get(skus, i));
         if (m2_search_in_value_ok(s) != 0) {
-            m2_buf_free(&list);
+            ferry_buf_free(&list);
             ferry_error_set(err, FERRY_CONFIG_ERROR, "skus", "skus must be non-empty strings without commas");
             return -1;
         }
-        m2_buf_printf(&list, "%s%s", i ? "," : "", s);
+        ferry_buf_printf(&list, "%s%s", i ? "," : "", s);
     }
-    m2_search_filter(p, group, "sku", m2_buf_str(&list), "in");
-    m2_buf_free(&list);
+    m2_search_filter(p, group, "sku", ferry_buf_str(&list), "in");
+    ferry_buf_free(&list);
     return group + 1;
 }
 
@@ -224,7 +225,7 @@ int m2_stock_read(ferry_conn *c, const json_t *query, const json_t *cursor, json
 static int find_legacy(ferry_conn *c, const char *sku, json_t **found, ferry_error *err)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/stockItems/%s", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/stockItems/%s", seg) : NULL;
     json_t *item = NULL;
     m2_request rq = {.method = "GET", .path = path, .flags = M2_ACCEPT_404, .label = "stock item", .record = sku};
     int rc = path ? m2_api_call(c, &rq, &item, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");
@@ -343,7 +344,7 @@ json_t *m2_stock_payload(const ferry_conn *c, const json_t *record, ferry_error 
 static int put_stock_item(ferry_conn *c, const char *sku, json_t *body, ferry_error *err)
 {
     char *seg = m2_api_segment(c, sku);
-    char *path = seg ? m2_asprintf("/products/%s/stockItems/1", seg) : NULL;
+    char *path = seg ? ferry_asprintf("/products/%s/stockItems/1", seg) : NULL;
     json_t *answer = NULL;
     m2_request rq = {.method = "PUT", .path = path, .body = body, .label = "update stock item", .record = sku};
     int rc = path ? m2_api_call(c, &rq, &answer, NULL, err) : ferry_error_set(err, FERRY_FATAL, NULL, "out of memory");

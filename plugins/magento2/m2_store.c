@@ -8,6 +8,7 @@
 
 #include "m2_api.h"
 #include "m2_util.h"
+#include "util.h"
 
 int m2_store_config(ferry_conn *c, json_t **config, ferry_error *err)
 {
@@ -65,19 +66,19 @@ static json_t *one_line(const char *text)
     if (text == NULL) {
         return NULL;
     }
-    m2_buf b = M2_BUF_INIT;
-    m2_buf_puts(&b, "");
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "");
     const char *p = text;
     while (*p) {
         size_t len = strcspn(p, "\r\n");
         if (len > 0) {
-            m2_buf_printf(&b, "%s%.*s", b.len ? " / " : "", (int)len, p);
+            ferry_buf_printf(&b, "%s%.*s", b.len ? " / " : "", (int)len, p);
         }
         p += len;
         p += strspn(p, "\r\n");
     }
-    json_t *out = json_string(m2_buf_str(&b));
-    m2_buf_free(&b);
+    json_t *out = json_string(ferry_buf_str(&b));
+    ferry_buf_free(&b);
     return out;
 }
 
@@ -153,15 +154,15 @@ const char *m2_store_media_base(ferry_conn *c)
     }
     if (url != NULL) {
         size_t n = strlen(url);
-        c->media_base_url = n > 0 && url[n - 1] == '/' ? m2_strdup(url) : m2_asprintf("%s/", url);
+        c->media_base_url = n > 0 && url[n - 1] == '/' ? ferry_strdup(url) : ferry_asprintf("%s/", url);
     } else {
         /* the shop's own /media/, without a /index.php the base URL may carry */
-        char *base = m2_strdup(c->base_url);
+        char *base = ferry_strdup(c->base_url);
         size_t n = base ? strlen(base) : 0;
         if (n >= 10 && strcmp(base + n - 10, "/index.php") == 0) {
             base[n - 10] = '\0';
         }
-        c->media_base_url = base ? m2_asprintf("%s/media/", base) : NULL;
+        c->media_base_url = base ? ferry_asprintf("%s/media/", base) : NULL;
         free(base);
     }
     json_decref(cfg);

@@ -1,8 +1,10 @@
 /*
- * m2_util.h - small helpers the Magento 2 plugin's modules share: a growing
- * string buffer, JSON accessors that tolerate Magento's "missing means null"
- * habit and its numbers-or-strings ids, and UTC time conversion between
- * Magento's "YYYY-MM-DD HH:MM:SS" and ferry's "YYYY-MM-DDTHH:MM:SSZ".
+ * m2_util.h - small helpers the Magento 2 plugin's modules share: JSON
+ * accessors that tolerate Magento's "missing means null" habit and its
+ * numbers-or-strings ids, and UTC time conversion between Magento's
+ * "YYYY-MM-DD HH:MM:SS" and ferry's "YYYY-MM-DDTHH:MM:SSZ".  The helpers both
+ * plugins use (ferry_buf, ferry_asprintf, ferry_time_iso: core/util.h;
+ * plugin_json_str: plugins/common/plugin_util.h) are compiled in from there.
  *
  * Everything here is pure (no host, no network) so the unit tests can use it
  * directly.  All functions are hidden inside magento2.so.
@@ -13,43 +15,6 @@
 #include <stddef.h>
 
 #include <jansson.h>
-
-/* A growing NUL-terminated string.  Initialise with M2_BUF_INIT; free with m2_buf_free. */
-typedef struct m2_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-    int failed; /* an allocation failed: the content is incomplete */
-} m2_buf;
-
-#define M2_BUF_INIT                                                                                                    \
-    {                                                                                                                  \
-        NULL, 0, 0, 0                                                                                                  \
-    }
-
-/* Append `len` bytes / a string / a formatted string.  Return 0, or -1 when out of memory (also sets failed). */
-int m2_buf_add(m2_buf *b, const char *data, size_t len);
-int m2_buf_puts(m2_buf *b, const char *s);
-int m2_buf_printf(m2_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* The text so far ("" when empty, never NULL); borrowed. */
-const char *m2_buf_str(const m2_buf *b);
-
-/* Hand the text to the caller (free()); NULL when an allocation failed.  The buffer is reset. */
-char *m2_buf_take(m2_buf *b);
-void m2_buf_free(m2_buf *b);
-
-/* strdup that tolerates NULL (returns NULL). */
-char *m2_strdup(const char *s);
-
-/* A new string from printf-style arguments (free()), NULL when out of memory. */
-char *m2_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-/* Copy at most n-1 bytes of src into dst and terminate it; returns strlen(src). */
-size_t m2_strlcpy(char *dst, const char *src, size_t n);
-
-/* True when s is NULL or has no characters besides blanks. */
-int m2_blank(const char *s);
 
 /*
  * A member of `obj` as text: strings as they are, integers in decimal, true/
@@ -90,9 +55,6 @@ int m2_time_parse(const char *text, long long *out);
 
 /* Seconds since the epoch -> "YYYY-MM-DD HH:MM:SS" into buf (>= 20 bytes). */
 char *m2_time_magento(long long epoch, char *buf, size_t n);
-
-/* Seconds since the epoch -> "YYYY-MM-DDTHH:MM:SSZ" into buf (>= 21 bytes). */
-char *m2_time_iso(long long epoch, char *buf, size_t n);
 
 /* Magento time text -> ferry's ISO form (a new JSON string), or NULL when not a time. */
 json_t *m2_time_to_iso_json(const char *magento_time);

@@ -36,6 +36,59 @@ TEST(buf_grows_and_takes)
     free(s);
 }
 
+TEST(strlcpy_takes_null_as_empty)
+{
+    char buf[4] = "xyz";
+    CHECK_INT_EQ(ferry_strlcpy(buf, NULL, sizeof(buf)), 0);
+    CHECK_STR_EQ(buf, "");
+}
+
+/* After a failed append the buffer refuses the rest, and ferry_buf_finish gives nothing rather than a hole. */
+TEST(buf_failure_is_sticky_and_finish_is_all_or_nothing)
+{
+    ferry_buf b = FERRY_BUF_INIT;
+    CHECK_STR_EQ(ferry_buf_str(&b), "");
+    CHECK_INT_EQ(ferry_buf_puts(&b, NULL), 0);
+    CHECK_INT_EQ(ferry_buf_puts(&b, "ab"), 0);
+    CHECK_STR_EQ(ferry_buf_str(&b), "ab");
+    char *s = ferry_buf_finish(&b);
+    CHECK_STR_EQ(s, "ab");
+    free(s);
+    CHECK(b.data == NULL && b.len == 0);
+    CHECK_INT_EQ(ferry_buf_puts(&b, "ab"), 0);
+    b.failed = 1; /* as after an allocation failure */
+    CHECK_INT_EQ(ferry_buf_puts(&b, "cd"), -1);
+    CHECK_INT_EQ(ferry_buf_printf(&b, "%d", 7), -1);
+    CHECK_STR_EQ(ferry_buf_str(&b), "ab");
+    CHECK(ferry_buf_finish(&b) == NULL);
+    CHECK(b.data == NULL && b.failed == 0);
+    s = ferry_buf_finish(&b); /* an empty buffer finishes as "" */
+    CHECK_STR_EQ(s, "");
+    free(s);
+}
+
+TEST(calendar_and_iso_times)
+{
+    char buf[32];
+    CHECK_INT_EQ(ferry_days_from_civil(1970, 1, 1), 0);
+    CHECK_INT_EQ(ferry_days_from_civil(2024, 2, 29), 19782);
+    CHECK_INT_EQ(ferry_days_from_civil(1969, 12, 31), -1);
+    long long y;
+    int m, d;
+    ferry_civil_from_days(19782, &y, &m, &d);
+    CHECK(y == 2024 && m == 2 && d == 29);
+    ferry_civil_from_days(-1, &y, &m, &d);
+    CHECK(y == 1969 && m == 12 && d == 31);
+    CHECK_INT_EQ(ferry_days_in_month(2024, 2), 29);
+    CHECK_INT_EQ(ferry_days_in_month(1900, 2), 28);
+    CHECK_INT_EQ(ferry_days_in_month(2000, 2), 29);
+    CHECK_INT_EQ(ferry_days_in_month(2025, 4), 30);
+    CHECK_STR_EQ(ferry_time_iso(0, buf, sizeof(buf)), "1970-01-01T00:00:00Z");
+    CHECK_STR_EQ(ferry_time_iso(1759552961, buf, sizeof(buf)), "2025-10-04T04:42:41Z");
+    CHECK_STR_EQ(ferry_time_iso(-1, buf, sizeof(buf)), "1969-12-31T23:59:59Z");
+    CHECK_STR_EQ(ferry_time_iso(253402300799LL, buf, sizeof(buf)), "9999-12-31T23:59:59Z");
+}
+
 TEST(sha256_matches_fips_vectors)
 {
     unsigned char out[32];
@@ -100,6 +153,13 @@ TEST(url_encode_keeps_unreserved_only)
     char *s = ferry_url_encode("a b&c=d/é~_.-");
     CHECK_STR_EQ(s, "a%20b%26c%3Dd%2F%C3%A9~_.-");
     free(s);
+    s = ferry_url_encode(NULL);
+    CHECK_STR_EQ(s, "");
+    free(s);
+    CHECK_INT_EQ(ferry_hex_value('7'), 7);
+    CHECK_INT_EQ(ferry_hex_value('b'), 11);
+    CHECK_INT_EQ(ferry_hex_value('F'), 15);
+    CHECK_INT_EQ(ferry_hex_value('g'), -1);
 }
 
 TEST(random_bytes_fill_the_buffer)
@@ -187,6 +247,9 @@ int main(void)
 {
     RUN_TEST(strlcpy_truncates_and_terminates);
     RUN_TEST(buf_grows_and_takes);
+    RUN_TEST(strlcpy_takes_null_as_empty);
+    RUN_TEST(buf_failure_is_sticky_and_finish_is_all_or_nothing);
+    RUN_TEST(calendar_and_iso_times);
     RUN_TEST(sha256_matches_fips_vectors);
     RUN_TEST(hmac_sha256_matches_rfc4231);
     RUN_TEST(base64_round_trips);

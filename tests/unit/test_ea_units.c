@@ -24,8 +24,9 @@
 #include "ea_money.h"
 #include "ea_read.h"
 #include "ea_records.h"
-#include "ea_str.h"
+#include "plugin_util.h"
 #include "testing.h"
+#include "util.h"
 
 /* ---- a mock host ----------------------------------------------------------------------------- */
 
@@ -44,7 +45,7 @@ static void mock_log(ferry_host_conn *hc, int level, const char *fmt, ...)
 static const char *mock_setting(ferry_host_conn *hc, const char *name)
 {
     (void)hc;
-    const char *v = ea_json_str(mock_settings, name);
+    const char *v = plugin_json_str(mock_settings, name);
     if (v != NULL) {
         return v;
     }
@@ -172,11 +173,11 @@ static ferry_conn *mock_conn(void)
 
 static char *filter_of(const char *resource, const char *field, const char *value, int *rc)
 {
-    ea_buf b = EA_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     ferry_error err;
     ferry_error_clear(&err);
     *rc = ea_filter_add(&b, resource, field, "eq", value, &err);
-    return ea_buf_take(&b);
+    return ferry_buf_finish(&b);
 }
 
 TEST(filter_quotes_strings_and_doubles_quotes)
@@ -202,11 +203,11 @@ TEST(filter_literal_round_trips)
 {
     const char *values[] = {"plain", "a'b", "'", "''", "x' or Name ne '", "') or (1 eq 1", "ÅÄÖ 'é'", NULL};
     for (int i = 0; values[i]; i++) {
-        ea_buf b = EA_BUF_INIT;
+        ferry_buf b = FERRY_BUF_INIT;
         ea_filter_quote(&b, values[i]);
-        const char *s = ea_buf_str(&b);
+        const char *s = ferry_buf_str(&b);
         CHECK(s[0] == '\'' && s[b.len - 1] == '\'');
-        ea_buf back = EA_BUF_INIT;
+        ferry_buf back = FERRY_BUF_INIT;
         int closed_early = 0;
         for (size_t k = 1; k + 1 < b.len; k++) {
             if (s[k] == '\'') {
@@ -216,12 +217,12 @@ TEST(filter_literal_round_trips)
                 }
                 k++;
             }
-            ea_buf_append(&back, s + k, 1);
+            ferry_buf_append(&back, s + k, 1);
         }
         CHECK(!closed_early);
-        CHECK_STR_EQ(ea_buf_str(&back), values[i]);
-        ea_buf_free(&b);
-        ea_buf_free(&back);
+        CHECK_STR_EQ(ferry_buf_str(&back), values[i]);
+        ferry_buf_free(&b);
+        ferry_buf_free(&back);
     }
 }
 
@@ -248,19 +249,19 @@ TEST(filter_refuses_values_of_the_wrong_type)
     f = filter_of("customers", "Name eq 'x' or Name", "y", &rc);
     CHECK_INT_EQ(rc, FERRY_FATAL);
     free(f);
-    ea_buf b = EA_BUF_INIT;
+    ferry_buf b = FERRY_BUF_INIT;
     ferry_error err;
     ferry_error_clear(&err);
     CHECK_INT_EQ(ea_filter_add(&b, "customers", "Name", "eq 'a' or Name", "x", &err), FERRY_FATAL);
     CHECK_INT_EQ(ea_filter_add(&b, "customers", "CustomerNumber", "eq", "1", &err), FERRY_OK);
     CHECK_INT_EQ(ea_filter_add(&b, "customers", "IsActive", "eq", "true", &err), FERRY_OK);
-    CHECK_STR_EQ(ea_buf_str(&b), "CustomerNumber eq '1' and IsActive eq true");
-    ea_buf_free(&b);
+    CHECK_STR_EQ(ferry_buf_str(&b), "CustomerNumber eq '1' and IsActive eq true");
+    ferry_buf_free(&b);
 }
 
 TEST(url_encoding_leaves_nothing_raw)
 {
-    char *e = ea_url_encode("EmailAddress eq 'a''b@x.se'&$top=1#");
+    char *e = ferry_url_encode("EmailAddress eq 'a''b@x.se'&$top=1#");
     CHECK_STR_EQ(e, "EmailAddress%20eq%20%27a%27%27b%40x.se%27%26%24top%3D1%23");
     free(e);
 }
@@ -454,7 +455,7 @@ TEST(cursor_skips_seen_ids_and_never_loses_ties)
     int more = 0;
     ea_read_advance(page, "ChangedUtc", NULL, NULL, 1, 1, &fresh, &cursor, &more);
     CHECK_INT_EQ(json_array_size(fresh), 3);
-    CHECK_STR_EQ(ea_json_str(cursor, "since"), "2026-03-01T10:00:01.000Z");
+    CHECK_STR_EQ(plugin_json_str(cursor, "since"), "2026-03-01T10:00:01.000Z");
     CHECK_INT_EQ(json_array_size(json_object_get(cursor, "seen")), 2);
     CHECK_INT_EQ(json_integer_value(json_object_get(cursor, "page")), 1);
     CHECK_INT_EQ(more, 1);
@@ -464,10 +465,10 @@ TEST(cursor_skips_seen_ids_and_never_loses_ties)
                                "{\"Id\":\"d\",\"ChangedUtc\":\"2026-03-01T10:00:01Z\"}]",
                                0, NULL);
     json_t *fresh2 = NULL, *cursor2 = NULL;
-    ea_read_advance(page2, "ChangedUtc", ea_json_str(cursor, "since"), json_object_get(cursor, "seen"), 1, 1, &fresh2,
-                    &cursor2, &more);
+    ea_read_advance(page2, "ChangedUtc", plugin_json_str(cursor, "since"), json_object_get(cursor, "seen"), 1, 1,
+                    &fresh2, &cursor2, &more);
     CHECK_INT_EQ(json_array_size(fresh2), 1);
-    CHECK_STR_EQ(ea_json_str(json_array_get(fresh2, 0), "Id"), "d");
+    CHECK_STR_EQ(plugin_json_str(json_array_get(fresh2, 0), "Id"), "d");
     /* a whole page on one timestamp: step to page 2 of the same query */
     CHECK_INT_EQ(json_integer_value(json_object_get(cursor2, "page")), 2);
     CHECK_INT_EQ(json_array_size(json_object_get(cursor2, "seen")), 3);
@@ -497,14 +498,14 @@ TEST(customer_private_and_company_to_native)
                    0, NULL);
     json_t *n = NULL;
     CHECK_INT_EQ(ea_map_customer_to_native(c, rec, EA_MAP_CREATE, &n, &err), FERRY_OK);
-    CHECK_STR_EQ(ea_json_str(n, "Name"), "Anna Andersson");
+    CHECK_STR_EQ(plugin_json_str(n, "Name"), "Anna Andersson");
     CHECK(json_is_true(json_object_get(n, "IsPrivatePerson")));
     CHECK(json_is_true(json_object_get(n, "IsActive")));
-    CHECK_STR_EQ(ea_json_str(n, "InvoiceAddress1"), "Storgatan 1");
-    CHECK_STR_EQ(ea_json_str(n, "InvoiceAddress2"), "lgh 1102, uppg. B");
-    CHECK_STR_EQ(ea_json_str(n, "InvoiceCountryCode"), "SE");
-    CHECK_STR_EQ(ea_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111130");
-    CHECK_STR_EQ(ea_json_str(n, "Note"), "from the shop");
+    CHECK_STR_EQ(plugin_json_str(n, "InvoiceAddress1"), "Storgatan 1");
+    CHECK_STR_EQ(plugin_json_str(n, "InvoiceAddress2"), "lgh 1102, uppg. B");
+    CHECK_STR_EQ(plugin_json_str(n, "InvoiceCountryCode"), "SE");
+    CHECK_STR_EQ(plugin_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111130");
+    CHECK_STR_EQ(plugin_json_str(n, "Note"), "from the shop");
     json_decref(n);
     json_decref(rec);
 
@@ -517,10 +518,10 @@ TEST(customer_private_and_company_to_native)
                    0, NULL);
     CHECK_INT_EQ(ea_map_customer_to_native(c, rec, EA_MAP_CREATE, &n, &err), FERRY_OK);
     CHECK(json_is_false(json_object_get(n, "IsPrivatePerson")));
-    CHECK_STR_EQ(ea_json_str(n, "CorporateIdentityNumber"), "556012-3456");
-    CHECK_STR_EQ(ea_json_str(n, "ContactPersonName"), "Bo Ek");
-    CHECK_STR_EQ(ea_json_str(n, "InvoiceAddress1"), "Kungsgatan 5");
-    CHECK_STR_EQ(ea_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111110");
+    CHECK_STR_EQ(plugin_json_str(n, "CorporateIdentityNumber"), "556012-3456");
+    CHECK_STR_EQ(plugin_json_str(n, "ContactPersonName"), "Bo Ek");
+    CHECK_STR_EQ(plugin_json_str(n, "InvoiceAddress1"), "Kungsgatan 5");
+    CHECK_STR_EQ(plugin_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111110");
     json_decref(n);
     json_decref(rec);
 
@@ -558,16 +559,16 @@ TEST(article_prices_agree_with_the_coding)
                    "\"ean\":\"7310865004703\",\"unit\":\"KG\",\"stock\":{\"qty\":\"12\"}}",
                    0, NULL);
     CHECK_INT_EQ(ea_map_article_to_native(c, rec, NULL, &n, &err), FERRY_OK);
-    CHECK_STR_EQ(ea_json_str(n, "Number"), "SKU-1");
-    CHECK_STR_EQ(ea_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333312");
-    CHECK_STR_EQ(ea_json_str(n, "UnitId"), "22222222-2222-4222-8222-222222222202");
+    CHECK_STR_EQ(plugin_json_str(n, "Number"), "SKU-1");
+    CHECK_STR_EQ(plugin_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333312");
+    CHECK_STR_EQ(plugin_json_str(n, "UnitId"), "22222222-2222-4222-8222-222222222202");
     char *text = json_dumps(json_object_get(n, "NetPrice"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     CHECK_STR_EQ(text, "89.2"); /* 99.90 / 1.12 = 89.196... */
     free(text);
     text = json_dumps(json_object_get(n, "GrossPrice"), JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     CHECK_STR_EQ(text, "99.9");
     free(text);
-    CHECK_STR_EQ(ea_json_str(json_array_get(json_object_get(n, "Barcodes"), 0), "Barcode"), "7310865004703");
+    CHECK_STR_EQ(plugin_json_str(json_array_get(json_object_get(n, "Barcodes"), 0), "Barcode"), "7310865004703");
     CHECK_INT_EQ(json_integer_value(json_object_get(n, "StockBalance")), 12);
     CHECK(json_is_true(json_object_get(n, "UsesMoss")));
     json_decref(n);
@@ -576,9 +577,9 @@ TEST(article_prices_agree_with_the_coding)
     rec = json_loads(
         "{\"key\":\"k\",\"number\":\"SRV\",\"name\":\"Install\",\"type\":\"virtual\",\"net_price\":\"100\"}", 0, NULL);
     CHECK_INT_EQ(ea_map_article_to_native(c, rec, NULL, &n, &err), FERRY_OK);
-    CHECK_STR_EQ(ea_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333399");
+    CHECK_STR_EQ(plugin_json_str(n, "CodingId"), "33333333-3333-4333-8333-333333333399");
     CHECK_INT_EQ(json_integer_value(json_object_get(n, "GrossPrice")), 125);
-    CHECK_STR_EQ(ea_json_str(n, "UnitId"), "22222222-2222-4222-8222-222222222201");
+    CHECK_STR_EQ(plugin_json_str(n, "UnitId"), "22222222-2222-4222-8222-222222222201");
     json_decref(n);
     json_decref(rec);
     /* a rate with no coding */
@@ -614,12 +615,12 @@ TEST(document_rows_and_reference)
     json_t *n = NULL;
     /* eAccounting reads this customer's prices excl. VAT: rows are converted */
     CHECK_INT_EQ(ea_docmap_to_native(c, rec, EA_DOC_ORDER, 0, &n, &err), FERRY_OK);
-    CHECK_STR_EQ(ea_json_str(n, "BuyersOrderReference"), "100000023");
-    CHECK_STR_EQ(ea_json_str(n, "OrderDate"), "2026-02-27");
-    CHECK_STR_EQ(ea_json_str(n, "CurrencyCode"), "SEK");
+    CHECK_STR_EQ(plugin_json_str(n, "BuyersOrderReference"), "100000023");
+    CHECK_STR_EQ(plugin_json_str(n, "OrderDate"), "2026-02-27");
+    CHECK_STR_EQ(plugin_json_str(n, "CurrencyCode"), "SEK");
     CHECK_INT_EQ(json_integer_value(json_object_get(n, "Status")), 2);
-    CHECK_STR_EQ(ea_json_str(n, "DeliveryMethodCode"), "PN");
-    CHECK_STR_EQ(ea_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111100");
+    CHECK_STR_EQ(plugin_json_str(n, "DeliveryMethodCode"), "PN");
+    CHECK_STR_EQ(plugin_json_str(n, "TermsOfPaymentId"), "11111111-1111-4111-8111-111111111100");
     json_t *rows = json_object_get(n, "Rows");
     CHECK_INT_EQ(json_array_size(rows), 3);
     CHECK_INT_EQ(json_integer_value(json_object_get(json_array_get(rows, 0), "UnitPrice")), 100);
@@ -677,13 +678,13 @@ TEST(document_totals_from_native)
                    "\"VatPercent\":0.25}],\"IncludesVat\":true,\"Rows\":[]}",
                    0, NULL);
     json_t *r = ea_docmap_from_native(c, EA_DOC_INVOICE, inv, 1);
-    CHECK_STR_EQ(ea_json_str(r, "number"), "7");
-    CHECK_STR_EQ(ea_json_str(r, "total"), "351.00");
-    CHECK_STR_EQ(ea_json_str(r, "vat"), "70.11");
-    CHECK_STR_EQ(ea_json_str(r, "roundings"), "0.40");
-    CHECK_STR_EQ(ea_json_str(r, "net"), "280.49");
-    CHECK_STR_EQ(ea_json_str(r, "external_reference"), "100000023");
-    CHECK_STR_EQ(ea_json_str(r, "date"), "2026-03-01");
+    CHECK_STR_EQ(plugin_json_str(r, "number"), "7");
+    CHECK_STR_EQ(plugin_json_str(r, "total"), "351.00");
+    CHECK_STR_EQ(plugin_json_str(r, "vat"), "70.11");
+    CHECK_STR_EQ(plugin_json_str(r, "roundings"), "0.40");
+    CHECK_STR_EQ(plugin_json_str(r, "net"), "280.49");
+    CHECK_STR_EQ(plugin_json_str(r, "external_reference"), "100000023");
+    CHECK_STR_EQ(plugin_json_str(r, "date"), "2026-03-01");
     CHECK(json_object_get(r, "native") != NULL);
     json_decref(r);
     json_decref(inv);
@@ -691,8 +692,8 @@ TEST(document_totals_from_native)
                                "\"RoundingsAmount\":0,\"Rows\":[]}",
                                0, NULL);
     r = ea_docmap_from_native(c, EA_DOC_ORDER, order, 0);
-    CHECK_STR_EQ(ea_json_str(r, "total"), "250.00");
-    CHECK_STR_EQ(ea_json_str(r, "number"), "3");
+    CHECK_STR_EQ(plugin_json_str(r, "total"), "250.00");
+    CHECK_STR_EQ(plugin_json_str(r, "number"), "3");
     CHECK(json_is_null(json_object_get(r, "external_reference")));
     json_decref(r);
     json_decref(order);

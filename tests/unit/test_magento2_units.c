@@ -28,6 +28,7 @@
 #include "m2_util.h"
 #include "testing.h"
 #include "testsupport.h"
+#include "util.h"
 
 static ferry_host fake_host;
 static json_t *fake_settings;
@@ -229,7 +230,7 @@ TEST(times_convert_between_magento_and_iso)
     long long t;
     char buf[32];
     CHECK(m2_time_parse("2025-10-04 04:42:41", &t) == 0);
-    CHECK_STR_EQ(m2_time_iso(t, buf, sizeof(buf)), "2025-10-04T04:42:41Z");
+    CHECK_STR_EQ(ferry_time_iso(t, buf, sizeof(buf)), "2025-10-04T04:42:41Z");
     CHECK(m2_time_parse("2025-10-04T04:42:41Z", &t) == 0);
     CHECK_STR_EQ(m2_time_magento(t - 300, buf, sizeof(buf)), "2025-10-04 04:37:41");
     CHECK(m2_time_parse("2024-02-29", &t) == 0);
