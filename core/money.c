@@ -3,6 +3,7 @@
 
 #include "money.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -248,6 +249,24 @@ int ferry_money_parse_round(const char *s, size_t len, int decimals, ferry_money
     return FERRY_MONEY_OK;
 }
 
+int ferry_money_parse_plain(const char *s, int decimals, ferry_money *out)
+{
+    if (s == NULL) {
+        return FERRY_MONEY_EINVAL;
+    }
+    while (isspace((unsigned char)*s)) {
+        s++;
+    }
+    size_t len = strlen(s);
+    while (len > 0 && isspace((unsigned char)s[len - 1])) {
+        len--;
+    }
+    if (memchr(s, 'e', len) != NULL || memchr(s, 'E', len) != NULL) {
+        return FERRY_MONEY_EINVAL;
+    }
+    return ferry_money_parse_round(s, len, decimals, out);
+}
+
 ferry_money ferry_money_from_int(int64_t v)
 {
     ferry_money m = {v, 0};
@@ -295,6 +314,19 @@ int ferry_money_from_json(const json_t *v, ferry_money *out)
         return ferry_money_parse(json_string_value(v), json_string_length(v), out);
     }
     return FERRY_MONEY_EINVAL;
+}
+
+int ferry_money_from_json_round(const json_t *v, int decimals, ferry_money *out)
+{
+    if (json_is_string(v)) {
+        return ferry_money_parse_plain(json_string_value(v), decimals, out);
+    }
+    if (json_is_real(v)) {
+        return ferry_money_from_double_round(json_real_value(v), decimals, out);
+    }
+    ferry_money m;
+    int rc = ferry_money_from_json(v, &m);
+    return rc != FERRY_MONEY_OK ? rc : ferry_money_round(m, decimals, out);
 }
 
 /* units * 10^k, ERANGE on overflow. */
@@ -375,6 +407,38 @@ int ferry_money_neg(ferry_money a, ferry_money *out)
     }
     out->units = -a.units;
     out->scale = a.scale;
+    return FERRY_MONEY_OK;
+}
+
+int ferry_money_abs(ferry_money a, ferry_money *out)
+{
+    if (a.units >= 0) {
+        *out = a;
+        return FERRY_MONEY_OK;
+    }
+    return ferry_money_neg(a, out);
+}
+
+int ferry_money_shift(ferry_money a, int places, ferry_money *out)
+{
+    int scale = a.scale - places;
+    int64_t units = a.units;
+    if (scale < 0) {
+        int rc = scale_up(units, -scale, &units);
+        if (rc != FERRY_MONEY_OK) {
+            return rc;
+        }
+        scale = 0;
+    }
+    while (scale > FERRY_MONEY_MAX_SCALE && units % 10 == 0) {
+        units /= 10; /* trailing zeros past 18 decimals say nothing */
+        scale--;
+    }
+    if (scale > FERRY_MONEY_MAX_SCALE) {
+        return FERRY_MONEY_ERANGE;
+    }
+    out->units = units;
+    out->scale = scale;
     return FERRY_MONEY_OK;
 }
 
@@ -460,6 +524,38 @@ int ferry_money_div(ferry_money a, ferry_money b, int decimals, ferry_money *out
     return FERRY_MONEY_OK;
 }
 
+int ferry_money_add_vat(ferry_money net, ferry_money rate, int decimals, ferry_money *gross)
+{
+    ferry_money factor, exact;
+    int rc = ferry_money_add(ferry_money_from_int(1), rate, &factor);
+    if (rc == FERRY_MONEY_OK) {
+        rc = ferry_money_mul(net, factor, &exact);
+    }
+    return rc != FERRY_MONEY_OK ? rc : ferry_money_round(exact, decimals, gross);
+}
+
+int ferry_money_remove_vat(ferry_money gross, ferry_money rate, int decimals, ferry_money *net)
+{
+    ferry_money factor;
+    int rc = ferry_money_add(ferry_money_from_int(1), rate, &factor);
+    if (rc != FERRY_MONEY_OK) {
+        return rc;
+    }
+    if (factor.units <= 0) {
+        return FERRY_MONEY_EINVAL;
+    }
+    return ferry_money_div(gross, factor, decimals, net);
+}
+
+int ferry_money_decimals(ferry_money a)
+{
+    int d = a.scale;
+    for (int64_t u = a.units; d > 0 && u % 10 == 0; u /= 10) {
+        d--;
+    }
+    return d;
+}
+
 int ferry_money_cmp(ferry_money a, ferry_money b)
 {
     /* compare whole parts, then the fractions brought to 18 decimals (both fit 64 bits) */
@@ -502,6 +598,29 @@ char *ferry_money_format(ferry_money a, char *buf, size_t n)
     tmp[o] = '\0';
     snprintf(buf, n, "%s", tmp);
     return buf;
+}
+
+json_t *ferry_money_json_string(ferry_money a, int decimals)
+{
+    char buf[FERRY_MONEY_STRLEN];
+    ferry_money r;
+    if (ferry_money_round(a, decimals, &r) != FERRY_MONEY_OK) {
+        return NULL;
+    }
+    return json_string(ferry_money_format(r, buf, sizeof(buf)));
+}
+
+json_t *ferry_money_json_number(ferry_money a, int decimals)
+{
+    ferry_money r;
+    int64_t whole;
+    if (ferry_money_round(a, decimals, &r) != FERRY_MONEY_OK) {
+        return NULL;
+    }
+    if (ferry_money_to_int(r, &whole) == FERRY_MONEY_OK) {
+        return json_integer((json_int_t)whole);
+    }
+    return json_real(ferry_money_to_double(r));
 }
 
 double ferry_money_to_double(ferry_money a)

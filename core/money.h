@@ -59,6 +59,15 @@ int ferry_money_parse(const char *s, size_t len, ferry_money *out);
  */
 int ferry_money_parse_round(const char *s, size_t len, int decimals, ferry_money *out);
 
+/*
+ * Parse a NUL-terminated decimal the way people and APIs write amounts, and
+ * round it to `decimals` (0..18) places half away from zero: white space
+ * around it is ignored, an exponent is not accepted ("1e5" is EINVAL), any
+ * number of decimals is ("1.23456" at 4 places is 1.2346).  This is how the
+ * connector plugins read amounts.
+ */
+int ferry_money_parse_plain(const char *s, int decimals, ferry_money *out);
+
 /* An integer as a ferry_money of scale 0.  Never fails. */
 ferry_money ferry_money_from_int(int64_t v);
 
@@ -79,6 +88,13 @@ int ferry_money_from_double_round(double d, int decimals, ferry_money *out);
  */
 int ferry_money_from_json(const json_t *v, ferry_money *out);
 
+/*
+ * A JSON integer, real (through its shortest text) or string (as
+ * ferry_money_parse_plain reads it) rounded to `decimals` places, half away
+ * from zero.  EINVAL for any other JSON type.
+ */
+int ferry_money_from_json_round(const json_t *v, int decimals, ferry_money *out);
+
 /* Round `a` to exactly `decimals` (0..18) places, half away from zero (more decimals pad with zeros). */
 int ferry_money_round(ferry_money a, int decimals, ferry_money *out);
 
@@ -94,8 +110,24 @@ int ferry_money_div(ferry_money a, ferry_money b, int decimals, ferry_money *out
 /* -1, 0 or 1 as a is less than, equal to or greater than b (scales may differ: 1.50 == 1.5). */
 int ferry_money_cmp(ferry_money a, ferry_money b);
 
-/* -a (ERANGE for the one value that has no negation). */
+/* -a and |a| (ERANGE for the one value that has no negation). */
 int ferry_money_neg(ferry_money a, ferry_money *out);
+int ferry_money_abs(ferry_money a, ferry_money *out);
+
+/* a * 10^places, exactly: the decimal point moves (25 shifted by -2 is 0.25, 0.125 by 2 is 12.5). */
+int ferry_money_shift(ferry_money a, int places, ferry_money *out);
+
+/*
+ * Prices and VAT at `rate` (a fraction: 0.25 for 25 %): the gross price
+ * net * (1 + rate) and the net price gross / (1 + rate), each rounded once,
+ * straight to `decimals`, from the exact value.  Removing VAT is EINVAL when
+ * 1 + rate is not positive.
+ */
+int ferry_money_add_vat(ferry_money net, ferry_money rate, int decimals, ferry_money *gross);
+int ferry_money_remove_vat(ferry_money gross, ferry_money rate, int decimals, ferry_money *net);
+
+/* The decimals needed to write a exactly: its scale without trailing zeros (12.50 needs 1). */
+int ferry_money_decimals(ferry_money a);
 
 /*
  * The value as plain decimal text with exactly `scale` decimals ("12.50",
@@ -103,6 +135,15 @@ int ferry_money_neg(ferry_money a, ferry_money *out);
  * is always enough).  Returns buf.
  */
 char *ferry_money_format(ferry_money a, char *buf, size_t n);
+
+/*
+ * `a` rounded to `decimals` places as a new JSON string ("12.50"), or as a
+ * new JSON number: an integer when whole, else the double nearest to the
+ * decimal (which "%.15g" writes back exactly).  NULL when the rounded value
+ * does not fit.
+ */
+json_t *ferry_money_json_string(ferry_money a, int decimals);
+json_t *ferry_money_json_number(ferry_money a, int decimals);
 
 /* The nearest double (correctly rounded from the decimal text). */
 double ferry_money_to_double(ferry_money a);

@@ -3,8 +3,8 @@
  *
  * The plugins may not call into the ferry core at run time (they are linked
  * with -Wl,-z,defs against Jansson alone), so each compiles this file, and
- * the self-contained core/util.c, into its own .so, where -fvisibility=hidden
- * keeps the copies private.  Everything here is pure (no host, no I/O), so
+ * the self-contained core/util.c and core/money.c, into its own .so, where
+ * -fvisibility=hidden keeps the copies private.  Everything here is pure (no host, no I/O), so
  * the plugins' unit tests use it directly.
  */
 #ifndef FERRY_PLUGIN_UTIL_H

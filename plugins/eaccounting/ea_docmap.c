@@ -9,9 +9,9 @@
 
 #include "ea_conn.h"
 #include "ea_map.h"
-#include "ea_money.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "money.h"
 #include "plugin_util.h"
 #include "util.h"
 
@@ -89,13 +89,13 @@ static void put_row_flags(json_t *r, int type, size_t i, int text)
     /* invoice rows: IsTextRow is read-only, a row without ArticleId is a text row */
 }
 
-static int get_decimal(const json_t *row, const char *member, ea_dec *v)
+static int get_decimal(const json_t *row, const char *member, ferry_money *v)
 {
     json_t *m = json_object_get(row, member);
     if (m == NULL || json_is_null(m)) {
         return 0;
     }
-    return ea_dec_from_json(m, v) == 0 ? 1 : -1;
+    return ferry_money_from_json_round(m, EA_DECIMALS, v) == FERRY_MONEY_OK ? 1 : -1;
 }
 
 /*
@@ -103,7 +103,7 @@ static int get_decimal(const json_t *row, const char *member, ea_dec *v)
  * or unit_price_incl when the mapping gave both, else unit_price converted
  * between net and gross with the row's vat_rate (percent).
  */
-static int convert_price(const json_t *row, size_t i, const row_rules *rules, ea_dec *price, ferry_error *err)
+static int convert_price(const json_t *row, size_t i, const row_rules *rules, ferry_money *price, ferry_error *err)
 {
     if (rules->conversion == PRICES_AS_GIVEN) {
         return FERRY_OK;
@@ -116,38 +116,41 @@ static int convert_price(const json_t *row, size_t i, const row_rules *rules, ea
     if (has) {
         return FERRY_OK;
     }
-    ea_dec pct;
+    ferry_money pct, rate;
     if (get_decimal(row, "vat_rate", &pct) != 1) {
         return row_error(err, i, "vat_rate",
                          "is needed: the record's prices_include_vat differs from how eAccounting prices this "
                          "customer's documents, so the unit price must be converted with the row's VAT rate");
     }
-    int rc = rules->conversion == PRICES_GROSS_TO_NET
-                 ? ea_dec_remove_vat(*price, pct / 100, rules->price_decimals, price)
-                 : ea_dec_add_vat(*price, pct / 100, rules->price_decimals, price);
-    return rc == 0 ? FERRY_OK : row_error(err, i, "unit_price", "is out of range");
+    int rc = ferry_money_shift(pct, -2, &rate);
+    if (rc == FERRY_MONEY_OK) {
+        rc = rules->conversion == PRICES_GROSS_TO_NET
+                 ? ferry_money_remove_vat(*price, rate, rules->price_decimals, price)
+                 : ferry_money_add_vat(*price, rate, rules->price_decimals, price);
+    }
+    return rc == FERRY_MONEY_OK ? FERRY_OK : row_error(err, i, "unit_price", "is out of range");
 }
 
 static int put_quantity(json_t *r, const json_t *row, size_t i, const row_rules *rules, ferry_error *err)
 {
-    ea_dec qty = EA_DEC_ONE;
+    ferry_money qty = ferry_money_from_int(1);
     int has = get_decimal(row, "quantity", &qty);
     if (has < 0) {
         return row_error(err, i, "quantity", "is not a decimal number");
     }
-    if (ea_dec_decimals(qty) > rules->qty_decimals) {
+    if (ferry_money_decimals(qty) > rules->qty_decimals) {
         char detail[96];
         snprintf(detail, sizeof(detail), "has too many decimals (eAccounting allows %d on %ss)", rules->qty_decimals,
                  rules->type == EA_DOC_ORDER ? "order" : "invoice");
         return row_error(err, i, "quantity", detail);
     }
-    json_object_set_new(r, "Quantity", ea_dec_json_number(qty, rules->qty_decimals));
+    json_object_set_new(r, "Quantity", ferry_money_json_number(qty, rules->qty_decimals));
     return FERRY_OK;
 }
 
 static int put_price_and_discount(json_t *r, const json_t *row, size_t i, const row_rules *rules, ferry_error *err)
 {
-    ea_dec price, discount;
+    ferry_money price, discount;
     int has = get_decimal(row, "unit_price", &price);
     if (has <= 0) {
         return row_error(err, i, "unit_price", has < 0 ? "is not a decimal number" : "is missing");
@@ -156,13 +159,13 @@ static int put_price_and_discount(json_t *r, const json_t *row, size_t i, const 
     if (rc != FERRY_OK) {
         return rc;
     }
-    json_object_set_new(r, "UnitPrice", ea_dec_json_number(price, rules->price_decimals));
+    json_object_set_new(r, "UnitPrice", ferry_money_json_number(price, rules->price_decimals));
     has = get_decimal(row, "discount_percentage", &discount);
-    if (has < 0 || (has && (discount < 0 || discount > EA_DEC_ONE))) {
+    if (has < 0 || (has && (discount.units < 0 || ferry_money_cmp(discount, ferry_money_from_int(1)) > 0))) {
         return row_error(err, i, "discount_percentage", "must be a fraction from 0 to 1 (0.1 is 10 %)");
     }
     if (has) {
-        json_object_set_new(r, "DiscountPercentage", ea_dec_json_number(discount, 4));
+        json_object_set_new(r, "DiscountPercentage", ferry_money_json_number(discount, 4));
     }
     return FERRY_OK;
 }
@@ -332,14 +335,14 @@ static int put_kind_specific(ferry_conn *c, json_t *n, const json_t *rec, int ty
         rc = put_date(n, "InvoiceDate", rec, "date", err);
     }
     if (rc == FERRY_OK && type == EA_DOC_INVOICE) {
-        ea_dec rate;
+        ferry_money rate;
         int has = get_decimal(rec, "currency_rate", &rate);
         if (has < 0) {
             return ferry_error_set(err, FERRY_RECORD_ERROR, "currency_rate",
                                    "eaccounting: currency_rate is not a number");
         }
         if (has) {
-            json_object_set_new(n, "CurrencyRate", ea_dec_json_number(rate, 4));
+            json_object_set_new(n, "CurrencyRate", ferry_money_json_number(rate, 4));
         }
     }
     if (rc == FERRY_OK && type != EA_DOC_INVOICE) {
@@ -411,56 +414,67 @@ int ea_docmap_to_native(ferry_conn *c, const json_t *rec, int type, int includes
 
 /* ---- native -> canonical ----------------------------------------------------------------------- */
 
-static int native_dec(const json_t *native, const char *member, ea_dec *v)
+/* native[member] as a decimal: 1 and *v, or 0 when it is missing or not a number. */
+static int native_decimal(const json_t *native, const char *member, ferry_money *v)
 {
-    *v = 0;
-    return ea_dec_from_json(json_object_get(native, member), v);
+    return ferry_money_from_json_round(json_object_get(native, member), EA_DECIMALS, v) == FERRY_MONEY_OK;
 }
 
+/* native[member] as a decimal; zero when it is missing or not a number. */
+static ferry_money native_dec(const json_t *native, const char *member)
+{
+    ferry_money v;
+    return native_decimal(native, member, &v) ? v : ferry_money_from_int(0);
+}
+
+/* The totals of a document; `fits` is 0 when a sum does not fit 64 bits (and the totals mean nothing). */
 typedef struct doc_totals {
-    ea_dec total, vat, roundings;
+    ferry_money total, vat, roundings;
     const char *currency;
+    int fits;
 } doc_totals;
+
+/* a - b - c into *out; 0 when it does not fit. */
+static int minus2(ferry_money a, ferry_money b, ferry_money c, ferry_money *out)
+{
+    return ferry_money_sub(a, b, out) == FERRY_MONEY_OK && ferry_money_sub(*out, c, out) == FERRY_MONEY_OK;
+}
 
 /* Invoices: totals in the invoice currency, roundings from the VAT specification. */
 static doc_totals invoice_totals(const json_t *native, const char *company_cur)
 {
-    doc_totals t = {0, 0, 0, plugin_json_str(native, "CurrencyCode")};
-    native_dec(native, "TotalAmountInvoiceCurrency", &t.total);
-    native_dec(native, "TotalVatAmountInvoiceCurrency", &t.vat);
+    doc_totals t = {native_dec(native, "TotalAmountInvoiceCurrency"),
+                    native_dec(native, "TotalVatAmountInvoiceCurrency"), ferry_money_from_int(0),
+                    plugin_json_str(native, "CurrencyCode"), 1};
     json_t *spec = json_object_get(native, "VatSpecification");
     if (json_array_size(spec) > 0) {
-        ea_dec net = 0;
+        ferry_money net = ferry_money_from_int(0);
         size_t i;
         json_t *s;
         json_array_foreach (spec, i, s) {
-            ea_dec a;
-            if (native_dec(s, "AmountInvoiceCurrency", &a) == 0) {
-                net += a;
-            }
+            t.fits = t.fits && ferry_money_add(net, native_dec(s, "AmountInvoiceCurrency"), &net) == FERRY_MONEY_OK;
         }
-        t.roundings = t.total - net - t.vat;
+        t.fits = t.fits && minus2(t.total, net, t.vat, &t.roundings);
     } else if (t.currency == NULL || ferry_streq_nocase(t.currency, company_cur)) {
-        native_dec(native, "TotalRoundings", &t.roundings);
+        t.roundings = native_dec(native, "TotalRoundings");
     }
     return t;
 }
 
 static doc_totals totals_of(const ferry_conn *c, int type, const json_t *native)
 {
-    doc_totals t = {0, 0, 0, NULL};
+    doc_totals t = {ferry_money_from_int(0), ferry_money_from_int(0), ferry_money_from_int(0), NULL, 1};
     if (type == EA_DOC_ORDER) {
         /* Amount excludes VAT (emulator model; see doc/eaccounting.md) */
-        ea_dec amount;
-        native_dec(native, "Amount", &amount);
-        native_dec(native, "VatAmount", &t.vat);
-        native_dec(native, "RoundingsAmount", &t.roundings);
-        t.total = amount + t.vat + t.roundings;
+        t.vat = native_dec(native, "VatAmount");
+        t.roundings = native_dec(native, "RoundingsAmount");
+        t.fits = ferry_money_add(native_dec(native, "Amount"), t.vat, &t.total) == FERRY_MONEY_OK &&
+                 ferry_money_add(t.total, t.roundings, &t.total) == FERRY_MONEY_OK;
         t.currency = plugin_json_str(native, "CurrencyCode");
     } else if (type == EA_DOC_DRAFT) {
-        native_dec(native, "TotalAmount", &t.total);
-        native_dec(native, "TotalVatAmount", &t.vat);
-        native_dec(native, "TotalRoundings", &t.roundings);
+        t.total = native_dec(native, "TotalAmount");
+        t.vat = native_dec(native, "TotalVatAmount");
+        t.roundings = native_dec(native, "TotalRoundings");
         t.currency = plugin_json_str(native, "InvoiceCurrencyCode");
     } else {
         t = invoice_totals(native, company_currency(c));
@@ -494,18 +508,18 @@ static json_t *rows_from_native(const json_t *native)
         plugin_json_set_str(r, "article_id", plugin_json_str(nr, "ArticleId"));
         plugin_json_set_str(r, "article_number", plugin_json_str(nr, "ArticleNumber"));
         plugin_json_set_str(r, "text", plugin_json_str(nr, "Text"));
-        ea_dec v;
-        if (!text && ea_dec_from_json(json_object_get(nr, "Quantity"), &v) == 0) {
-            json_object_set_new(r, "quantity", ea_dec_json_string(v, ea_dec_decimals(v)));
+        ferry_money v;
+        if (!text && native_decimal(nr, "Quantity", &v)) {
+            json_object_set_new(r, "quantity", ferry_money_json_string(v, ferry_money_decimals(v)));
         }
-        if (!text && ea_dec_from_json(json_object_get(nr, "UnitPrice"), &v) == 0) {
-            json_object_set_new(r, "unit_price", ea_dec_json_string(v, ea_dec_decimals(v) > 2 ? 4 : 2));
+        if (!text && native_decimal(nr, "UnitPrice", &v)) {
+            json_object_set_new(r, "unit_price", ferry_money_json_string(v, ferry_money_decimals(v) > 2 ? 4 : 2));
         }
-        if (!text && ea_dec_from_json(json_object_get(nr, "DiscountPercentage"), &v) == 0 && v != 0) {
-            json_object_set_new(r, "discount_percentage", ea_dec_json_string(v, 4));
+        if (!text && native_decimal(nr, "DiscountPercentage", &v) && v.units != 0) {
+            json_object_set_new(r, "discount_percentage", ferry_money_json_string(v, 4));
         }
-        if (!text && ea_dec_from_json(json_object_get(nr, "Amount"), &v) == 0) {
-            json_object_set_new(r, "amount", ea_dec_json_string(v, 2));
+        if (!text && native_decimal(nr, "Amount", &v)) {
+            json_object_set_new(r, "amount", ferry_money_json_string(v, 2));
         }
         json_array_append_new(rows, r);
     }
@@ -527,10 +541,13 @@ json_t *ea_docmap_from_native(const ferry_conn *c, int type, const json_t *nativ
         r, "date",
         ea_map_date(plugin_json_str(native, type == EA_DOC_ORDER ? "OrderDate" : "InvoiceDate"), day, sizeof(day)));
     doc_totals t = totals_of(c, type, native);
-    json_object_set_new(r, "total", ea_dec_json_string(t.total, 2));
-    json_object_set_new(r, "vat", ea_dec_json_string(t.vat, 2));
-    json_object_set_new(r, "roundings", ea_dec_json_string(t.roundings, 2));
-    json_object_set_new(r, "net", ea_dec_json_string(t.total - t.vat - t.roundings, 2));
+    ferry_money net;
+    if (t.fits && minus2(t.total, t.vat, t.roundings, &net)) {
+        json_object_set_new(r, "total", ferry_money_json_string(t.total, 2));
+        json_object_set_new(r, "vat", ferry_money_json_string(t.vat, 2));
+        json_object_set_new(r, "roundings", ferry_money_json_string(t.roundings, 2));
+        json_object_set_new(r, "net", ferry_money_json_string(net, 2));
+    }
     plugin_json_set_str(r, "currency", t.currency);
     plugin_json_set_str(r, "customer_id", plugin_json_str(native, "CustomerId"));
     plugin_json_set_str(r, "customer_number", plugin_json_str(native, "CustomerNumber"));

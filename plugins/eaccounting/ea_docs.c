@@ -10,10 +10,10 @@
 #include "ea_conn.h"
 #include "ea_docmap.h"
 #include "ea_filter.h"
-#include "ea_money.h"
 #include "ea_records.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "money.h"
 #include "plugin_util.h"
 #include "util.h"
 
@@ -321,15 +321,15 @@ static int check_revenue_accounts(ferry_conn *c, const json_t *rec, ferry_error 
         if (coding == NULL) {
             continue;
         }
-        ea_dec rate = 0;
+        ferry_money rate = ferry_money_from_int(0);
         ea_refdata_coding_rate(coding, &rate);
-        char pct[16];
-        ea_dec_format(rate * 100, 0, pct, sizeof(pct));
+        char pct[FERRY_MONEY_STRLEN];
+        ea_refdata_rate_percent(rate, 0, pct, sizeof(pct));
         const char *want = plugin_json_str(by_rate, pct) ? plugin_json_str(by_rate, pct) : single;
         if (ea_str_blank(want)) {
             continue;
         }
-        const char *field = revenue_account_field(handling, rate == 0, uses_oss);
+        const char *field = revenue_account_field(handling, rate.units == 0, uses_oss);
         if (field == NULL) {
             char f[64];
             snprintf(f, sizeof(f), "vat_handling");
@@ -571,13 +571,13 @@ int ea_docs_update(ferry_conn *c, const char *id, const json_t *rec, json_t **up
 /* The optional draft validation body: the totals the caller expects. */
 static json_t *draft_expectation(const json_t *args)
 {
-    ea_dec v;
+    ferry_money v;
     json_t *body = json_object();
-    if (ea_dec_from_json(json_object_get(args, "expect_total"), &v) == 0) {
-        json_object_set_new(body, "TotalAmountInvoiceCurrency", ea_dec_json_number(v, 2));
+    if (ferry_money_from_json_round(json_object_get(args, "expect_total"), EA_DECIMALS, &v) == FERRY_MONEY_OK) {
+        json_object_set_new(body, "TotalAmountInvoiceCurrency", ferry_money_json_number(v, 2));
     }
-    if (ea_dec_from_json(json_object_get(args, "expect_vat"), &v) == 0) {
-        json_object_set_new(body, "TotalVatAmountInvoiceCurrency", ea_dec_json_number(v, 2));
+    if (ferry_money_from_json_round(json_object_get(args, "expect_vat"), EA_DECIMALS, &v) == FERRY_MONEY_OK) {
+        json_object_set_new(body, "TotalVatAmountInvoiceCurrency", ferry_money_json_number(v, 2));
     }
     if (json_object_size(body) == 0) {
         json_decref(body);

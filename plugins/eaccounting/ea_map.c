@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "ea_conn.h"
-#include "ea_money.h"
 #include "ea_refdata.h"
 #include "ea_str.h"
+#include "money.h"
 #include "plugin_util.h"
 #include "util.h"
 
@@ -405,13 +405,13 @@ json_t *ea_map_customer_from_native(const ferry_conn *c, const json_t *native)
 /* ---- articles ------------------------------------------------------------------------------------ */
 
 /* A decimal member (string or number); 1 and *v when present, 0 when absent, -1 when malformed. */
-static int dec_member(const json_t *obj, const char *key, ea_dec *v)
+static int dec_member(const json_t *obj, const char *key, ferry_money *v)
 {
     json_t *m = json_object_get(obj, key);
     if (m == NULL || json_is_null(m) || (json_is_string(m) && ea_str_blank(json_string_value(m)))) {
         return 0;
     }
-    return ea_dec_from_json(m, v) == 0 ? 1 : -1;
+    return ferry_money_from_json_round(m, EA_DECIMALS, v) == FERRY_MONEY_OK ? 1 : -1;
 }
 
 static int bad_decimal(ferry_error *err, const char *field)
@@ -437,7 +437,7 @@ static int pick_coding(ferry_conn *c, const json_t *rec, const json_t *existing,
     if (!ea_str_blank(named)) {
         return ea_refdata_resolve(c, EA_REF_CODINGS, named, "coding", coding, err);
     }
-    ea_dec pct;
+    ferry_money pct, rate;
     int has_rate = dec_member(rec, "vat_rate", &pct);
     if (has_rate < 0) {
         return bad_decimal(err, "vat_rate");
@@ -445,18 +445,30 @@ static int pick_coding(ferry_conn *c, const json_t *rec, const json_t *existing,
     if (has_rate == 0 && existing != NULL && plugin_json_str(existing, "CodingId") != NULL) {
         return ea_refdata_resolve(c, EA_REF_CODINGS, plugin_json_str(existing, "CodingId"), "coding", coding, err);
     }
-    if (has_rate == 0 && ea_dec_parse(c->default_vat_rate, &pct) != 0) {
+    if (has_rate == 0 && ferry_money_parse_plain(c->default_vat_rate, EA_DECIMALS, &pct) != FERRY_MONEY_OK) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, "default_vat_rate",
                                "eaccounting: setting default_vat_rate must be a percentage such as 25");
     }
-    return ea_refdata_coding_for_rate(c, pct / 100, product_is_service(rec), has_rate ? "vat_rate" : "default_vat_rate",
+    if (ferry_money_shift(pct, -2, &rate) != FERRY_MONEY_OK) {
+        return bad_decimal(err, has_rate ? "vat_rate" : "default_vat_rate");
+    }
+    return ea_refdata_coding_for_rate(c, rate, product_is_service(rec), has_rate ? "vat_rate" : "default_vat_rate",
                                       coding, err);
 }
 
-/* NetPrice and GrossPrice that agree with the coding's rate (2 decimals, half away from zero). */
-static int put_prices(ferry_conn *c, json_t *n, const json_t *rec, ea_dec rate, ferry_error *err)
+/* |a - b| is at most a cent. */
+static int within_a_cent(ferry_money a, ferry_money b)
 {
-    ea_dec net = 0, gross = 0, price = 0;
+    const ferry_money cent = {1, 2};
+    ferry_money d;
+    return ferry_money_sub(a, b, &d) == FERRY_MONEY_OK && ferry_money_abs(d, &d) == FERRY_MONEY_OK &&
+           ferry_money_cmp(d, cent) <= 0;
+}
+
+/* NetPrice and GrossPrice that agree with the coding's rate (2 decimals, half away from zero). */
+static int put_prices(ferry_conn *c, json_t *n, const json_t *rec, ferry_money rate, ferry_error *err)
+{
+    ferry_money net = ferry_money_from_int(0), gross = net, price = net;
     int has_net = dec_member(rec, "net_price", &net);
     int has_gross = dec_member(rec, "gross_price", &gross);
     int has_price = dec_member(rec, "price", &price);
@@ -474,31 +486,32 @@ static int put_prices(ferry_conn *c, json_t *n, const json_t *rec, ea_dec rate, 
         return FERRY_OK;
     }
     if (has_net) {
-        ea_dec computed;
-        net = ea_dec_round(net, 2);
-        if (ea_dec_add_vat(net, rate, 2, &computed) != 0) {
+        ferry_money computed;
+        if (ferry_money_round(net, 2, &net) != FERRY_MONEY_OK ||
+            ferry_money_add_vat(net, rate, 2, &computed) != FERRY_MONEY_OK) {
             return bad_decimal(err, "net_price");
         }
-        if (has_gross && llabs((long long)(ea_dec_round(gross, 2) - computed)) > 100) {
-            char a[32], b[32];
+        if (has_gross && ferry_money_round(gross, 2, &gross) != FERRY_MONEY_OK) {
+            return bad_decimal(err, "gross_price");
+        }
+        if (has_gross && !within_a_cent(gross, computed)) {
+            char a[FERRY_MONEY_STRLEN], b[FERRY_MONEY_STRLEN];
             c->host->log(c->hc, FERRY_LOG_WARN,
                          "eaccounting: gross_price %s does not match net_price %s at the coding's VAT rate; "
                          "sending the gross price computed from the net price",
-                         ea_dec_format(gross, 2, a, sizeof(a)), ea_dec_format(net, 2, b, sizeof(b)));
+                         ferry_money_format(gross, a, sizeof(a)), ferry_money_format(net, b, sizeof(b)));
         }
-        gross = has_gross && llabs((long long)(ea_dec_round(gross, 2) - computed)) <= 100 ? ea_dec_round(gross, 2)
-                                                                                          : computed;
-    } else if (ea_dec_remove_vat(gross, rate, 2, &net) != 0) {
+        gross = has_gross && within_a_cent(gross, computed) ? gross : computed;
+    } else if (ferry_money_remove_vat(gross, rate, 2, &net) != FERRY_MONEY_OK ||
+               ferry_money_round(gross, 2, &gross) != FERRY_MONEY_OK) {
         return bad_decimal(err, "gross_price");
-    } else {
-        gross = ea_dec_round(gross, 2);
     }
-    if (net < 0 || gross < 0) {
-        return ferry_error_set(err, FERRY_RECORD_ERROR, net < 0 ? "net_price" : "gross_price",
+    if (net.units < 0 || gross.units < 0) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, net.units < 0 ? "net_price" : "gross_price",
                                "eaccounting: article prices cannot be negative");
     }
-    json_object_set_new(n, "NetPrice", ea_dec_json_number(net, 2));
-    json_object_set_new(n, "GrossPrice", ea_dec_json_number(gross, 2));
+    json_object_set_new(n, "NetPrice", ferry_money_json_number(net, 2));
+    json_object_set_new(n, "GrossPrice", ferry_money_json_number(gross, 2));
     return FERRY_OK;
 }
 
@@ -536,7 +549,7 @@ static int stock_module_active(const ferry_conn *c)
 
 static int put_stock(ferry_conn *c, json_t *n, const json_t *rec, ferry_error *err)
 {
-    ea_dec qty;
+    ferry_money qty;
     int has = dec_member(json_object_get(rec, "stock"), "qty", &qty);
     if (has < 0) {
         return bad_decimal(err, "stock.qty");
@@ -549,7 +562,7 @@ static int put_stock(ferry_conn *c, json_t *n, const json_t *rec, ferry_error *e
                                "turn the Stock module off, or leave stock out of the mapping");
     }
     if (has) {
-        json_object_set_new(n, "StockBalance", ea_dec_json_number(qty, 2));
+        json_object_set_new(n, "StockBalance", ferry_money_json_number(qty, 2));
     }
     return FERRY_OK;
 }
@@ -612,7 +625,7 @@ int ea_map_article_to_native(ferry_conn *c, const json_t *rec, const json_t *exi
     int creating = existing == NULL;
     json_t *n = json_object();
     const json_t *coding = NULL;
-    ea_dec rate = 0;
+    ferry_money rate = ferry_money_from_int(0);
     int rc = put_article_identity(n, rec, creating, err);
     if (rc == FERRY_OK) {
         rc = ea_refdata_require(c, err);
@@ -652,15 +665,15 @@ int ea_map_article_to_native(ferry_conn *c, const json_t *rec, const json_t *exi
 
 static void set_decimal(json_t *r, const char *key, const json_t *native, const char *member, int decimals)
 {
-    ea_dec v;
-    if (ea_dec_from_json(json_object_get(native, member), &v) == 0) {
-        json_object_set_new(r, key, ea_dec_json_string(v, decimals));
+    ferry_money v;
+    if (ferry_money_from_json_round(json_object_get(native, member), EA_DECIMALS, &v) == FERRY_MONEY_OK) {
+        json_object_set_new(r, key, ferry_money_json_string(v, decimals));
     }
 }
 
 json_t *ea_map_article_from_native(const ferry_conn *c, const json_t *native)
 {
-    char ts[32], pct[32];
+    char ts[32], pct[FERRY_MONEY_STRLEN];
     json_t *r = json_object();
     const char *id = plugin_json_str(native, "Id");
     plugin_json_set_str(r, "key", id);
@@ -679,19 +692,18 @@ json_t *ea_map_article_from_native(const ferry_conn *c, const json_t *native)
     set_decimal(r, "price", native, "NetPrice", 2);
     const json_t *coding =
         ea_refdata_find(ea_refdata_list(c, EA_REF_CODINGS), EA_REF_CODINGS, plugin_json_str(native, "CodingId"));
-    ea_dec rate;
+    ferry_money rate;
     if (coding != NULL && ea_refdata_coding_rate(coding, &rate) == 0) {
-        json_object_set_new(r, "vat_rate",
-                            json_string(ea_dec_format(rate * 100, ea_dec_decimals(rate * 100), pct, sizeof(pct))));
+        json_object_set_new(r, "vat_rate", json_string(ea_refdata_rate_percent(rate, -1, pct, sizeof(pct))));
     }
     plugin_json_set_str(r, "coding", plugin_json_str(native, "CodingName"));
     plugin_json_set_str(r, "unit", plugin_json_str(native, "UnitAbbreviation"));
     const char *ean = plugin_json_str(json_array_get(json_object_get(native, "Barcodes"), 0), "Barcode");
     plugin_json_set_str(r, "ean", ean);
-    ea_dec qty;
-    if (ea_dec_from_json(json_object_get(native, "StockBalance"), &qty) == 0) {
+    ferry_money qty;
+    if (ferry_money_from_json_round(json_object_get(native, "StockBalance"), EA_DECIMALS, &qty) == FERRY_MONEY_OK) {
         json_t *stock = json_object();
-        json_object_set_new(stock, "qty", ea_dec_json_string(qty, ea_dec_decimals(qty)));
+        json_object_set_new(stock, "qty", ferry_money_json_string(qty, ferry_money_decimals(qty)));
         json_object_set_new(r, "stock", stock);
     }
     plugin_json_set_str(r, "updated_at", ea_map_timestamp(plugin_json_str(native, "ChangedUtc"), ts, sizeof(ts)));

@@ -4,8 +4,8 @@
  * to_native builds exactly the body create/update sends (dry runs show it):
  * it writes nothing and reads at most the cached reference data (terms of
  * payment, units, article account codings, company settings).  Text fields
- * go as they are; decimals are parsed and rounded on scaled integers
- * (ea_money.h).  A record's target_fields are merged into the body last,
+ * go as they are; decimals are parsed and rounded exactly, as ferry_money
+ * (money.h).  A record's target_fields are merged into the body last,
  * verbatim, so a mapping can set any eAccounting field (custom fields
  * included).  See doc/eaccounting.md for the field tables.
  *

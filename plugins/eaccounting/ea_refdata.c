@@ -9,6 +9,7 @@
 #include "ea_api.h"
 #include "ea_conn.h"
 #include "ea_str.h"
+#include "money.h"
 #include "plugin_util.h"
 #include "util.h"
 
@@ -290,21 +291,24 @@ int ea_refdata_resolve(ferry_conn *c, const char *kind, const char *value, const
 
 /* ---- article account codings ----------------------------------------------------------------- */
 
-int ea_refdata_coding_rate(const json_t *coding, ea_dec *rate)
+int ea_refdata_coding_rate(const json_t *coding, ferry_money *rate)
 {
-    ea_dec v;
+    ferry_money v;
     json_t *pct = json_object_get(coding, "VatRatePercent");
-    if (ea_dec_from_json(pct, &v) == 0) {
-        *rate = v > EA_DEC_ONE ? v / 100 : v;
-        return 0;
+    if (ferry_money_from_json_round(pct, EA_DECIMALS, &v) == FERRY_MONEY_OK) {
+        if (ferry_money_cmp(v, ferry_money_from_int(1)) <= 0) {
+            *rate = v;
+            return 0;
+        }
+        return ferry_money_shift(v, -2, rate) == FERRY_MONEY_OK ? 0 : -1;
     }
     const char *code = plugin_json_str(coding, "VatRate");
     if (code != NULL) {
         char digits[32];
         ferry_strlcpy(digits, code, sizeof(digits));
         digits[strcspn(digits, "% ")] = '\0';
-        if (ea_dec_parse(digits, &v) == 0) {
-            *rate = v / 100;
+        if (ferry_money_parse_plain(digits, EA_DECIMALS, &v) == FERRY_MONEY_OK &&
+            ferry_money_shift(v, -2, rate) == FERRY_MONEY_OK) {
             return 0;
         }
     }
@@ -317,13 +321,25 @@ int ea_refdata_coding_is_service(const json_t *coding)
     return type != NULL && ea_stristr(type, "serv") != NULL;
 }
 
-static const json_t *coding_matching(const json_t *list, ea_dec rate, int service, int any_type)
+char *ea_refdata_rate_percent(ferry_money rate, int decimals, char *buf, size_t n)
+{
+    ferry_money pct;
+    if (ferry_money_shift(rate, 2, &pct) != FERRY_MONEY_OK ||
+        ferry_money_round(pct, decimals < 0 ? ferry_money_decimals(pct) : decimals, &pct) != FERRY_MONEY_OK) {
+        snprintf(buf, n, "?");
+        return buf;
+    }
+    return ferry_money_format(pct, buf, n);
+}
+
+static const json_t *coding_matching(const json_t *list, ferry_money rate, int service, int any_type)
 {
     size_t i;
     json_t *c;
     json_array_foreach (list, i, c) {
-        ea_dec r;
-        if (json_is_false(json_object_get(c, "IsActive")) || ea_refdata_coding_rate(c, &r) != 0 || r != rate) {
+        ferry_money r;
+        if (json_is_false(json_object_get(c, "IsActive")) || ea_refdata_coding_rate(c, &r) != 0 ||
+            ferry_money_cmp(r, rate) != 0) {
             continue;
         }
         if (any_type || ea_refdata_coding_is_service(c) == service) {
@@ -333,7 +349,7 @@ static const json_t *coding_matching(const json_t *list, ea_dec rate, int servic
     return NULL;
 }
 
-int ea_refdata_coding_for_rate(ferry_conn *c, ea_dec rate, int service, const char *field, const json_t **coding,
+int ea_refdata_coding_for_rate(ferry_conn *c, ferry_money rate, int service, const char *field, const json_t **coding,
                                ferry_error *err)
 {
     int rc = ea_refdata_require(c, err);
@@ -351,7 +367,7 @@ int ea_refdata_coding_for_rate(ferry_conn *c, ea_dec rate, int service, const ch
     char pct[32];
     ferry_buf m = FERRY_BUF_INIT;
     ferry_buf_printf(&m, "eaccounting: no active article account coding in eAccounting has VAT %s %%; codings there: ",
-                     ea_dec_format(rate * 100, 2, pct, sizeof(pct)));
+                     ea_refdata_rate_percent(rate, 2, pct, sizeof(pct)));
     size_t i;
     json_t *item;
     json_array_foreach (list, i, item) {

@@ -19,7 +19,14 @@
 
 #include <ferry/plugin.h>
 
-#include "ea_money.h"
+#include "money.h"
+
+/*
+ * Amounts, prices, quantities and rates are read with 4 decimals (enough for
+ * eAccounting's unit prices, quantities and discount fractions), rounded half
+ * away from zero, as ferry_money (core/money.c, compiled into the plugin).
+ */
+#define EA_DECIMALS 4
 
 /* Kinds in the cache (the list endpoints' names). */
 #define EA_REF_TERMS "termsofpayments"
@@ -73,7 +80,10 @@ const json_t *ea_refdata_find(const json_t *list, const char *kind, const char *
  * VatRatePercent (a fraction, or a percentage when above 1) or the VatRate
  * code ("25%").  0, or -1 when the coding has neither.
  */
-int ea_refdata_coding_rate(const json_t *coding, ea_dec *rate);
+int ea_refdata_coding_rate(const json_t *coding, ferry_money *rate);
+
+/* A VAT rate (a fraction) as a percentage with `decimals` places, or as many as it needs when decimals < 0 ("25"). */
+char *ea_refdata_rate_percent(ferry_money rate, int decimals, char *buf, size_t n);
 
 /* True when a coding is for services (Type "Service"). */
 int ea_refdata_coding_is_service(const json_t *coding);
@@ -83,7 +93,7 @@ int ea_refdata_coding_is_service(const json_t *coding);
  * same rate of the other type when there is none.  FERRY_RECORD_ERROR naming
  * `field` and listing the rates there are when nothing fits.
  */
-int ea_refdata_coding_for_rate(ferry_conn *c, ea_dec rate, int service, const char *field, const json_t **coding,
+int ea_refdata_coding_for_rate(ferry_conn *c, ferry_money rate, int service, const char *field, const json_t **coding,
                                ferry_error *err);
 
 #endif /* EA_REFDATA_H */

@@ -8,44 +8,72 @@
 #include <string.h>
 
 #include "m2_address.h"
-#include "m2_money.h"
 #include "m2_util.h"
+#include "money.h"
 #include "util.h"
 
 /* What the line builder learns for the order-level discount. */
 typedef struct line_totals {
-    m2_amount discount_tax; /* tax part of the discounts, from the lines (prices excluding tax) */
-    int incl_votes;         /* lines whose catalogue price looks tax-inclusive */
+    ferry_money discount_tax; /* tax part of the discounts, from the lines (prices excluding tax) */
+    int discount_tax_rc;      /* FERRY_MONEY_OK, or the error that made discount_tax meaningless */
+    int incl_votes;           /* lines whose catalogue price looks tax-inclusive */
     int excl_votes;
 } line_totals;
 
 static void set_money(json_t *obj, const char *key, const json_t *native, const char *field)
 {
-    m2_amount a;
+    ferry_money a;
     if (m2_amount_get(native, field, &a)) {
         json_object_set_new(obj, key, m2_money_json(a));
     }
 }
 
-static m2_amount amount(const json_t *native, const char *field)
+/* native[field] as an amount; 0 when missing or not a number. */
+static ferry_money amount(const json_t *native, const char *field)
 {
-    m2_amount a;
+    ferry_money a;
     m2_amount_get(native, field, &a);
     return a;
 }
 
+/* |native[field]| (amounts are at most 10^14, so it always has a negation). */
+static ferry_money magnitude(const json_t *native, const char *field)
+{
+    ferry_money a = amount(native, field);
+    return ferry_money_abs(a, &a) == FERRY_MONEY_OK ? a : ferry_money_from_int(0);
+}
+
+/* *acc += a and *acc -= a, where *rc keeps the first error (then *acc means nothing). */
+static void add_to(ferry_money *acc, ferry_money a, int *rc)
+{
+    if (*rc == FERRY_MONEY_OK) {
+        *rc = ferry_money_add(*acc, a, acc);
+    }
+}
+
+static void subtract_from(ferry_money *acc, ferry_money a, int *rc)
+{
+    if (*rc == FERRY_MONEY_OK) {
+        *rc = ferry_money_sub(*acc, a, acc);
+    }
+}
+
+/* Money JSON of a sum, or null when it did not fit. */
+static json_t *money_or_null(ferry_money a, int rc)
+{
+    return rc == FERRY_MONEY_OK ? m2_money_json(a) : json_null();
+}
+
 /* ---- lines ---------------------------------------------------------------------------- */
 
-static json_t *unit_incl(const json_t *item, m2_amount qty)
+static json_t *unit_incl(const json_t *item, ferry_money qty)
 {
-    m2_amount a;
+    ferry_money a, unit;
     if (m2_amount_get(item, "price_incl_tax", &a)) {
         return m2_money_json(a);
     }
-    if (m2_amount_get(item, "row_total_incl_tax", &a) && qty > 0) {
-        char buf[48];
-        m2_amount unit;
-        m2_amount_parse(m2_amount_div_text(a, qty, 4, buf, sizeof(buf)), &unit);
+    if (m2_amount_get(item, "row_total_incl_tax", &a) && qty.units > 0 &&
+        ferry_money_div(a, qty, M2_DECIMALS, &unit) == FERRY_MONEY_OK) {
         return m2_money_json(unit);
     }
     return m2_money_json(amount(item, "price"));
@@ -53,46 +81,52 @@ static json_t *unit_incl(const json_t *item, m2_amount qty)
 
 static json_t *row_incl(const json_t *item)
 {
-    m2_amount a;
+    ferry_money a;
     if (m2_amount_get(item, "row_total_incl_tax", &a)) {
         return m2_money_json(a);
     }
-    return m2_money_json(amount(item, "row_total") + amount(item, "tax_amount") +
-                         amount(item, "discount_tax_compensation_amount"));
+    int rc = FERRY_MONEY_OK;
+    a = amount(item, "row_total");
+    add_to(&a, amount(item, "tax_amount"), &rc);
+    add_to(&a, amount(item, "discount_tax_compensation_amount"), &rc);
+    return money_or_null(a, rc);
 }
 
 static void vote_prices(const json_t *item, line_totals *t)
 {
-    m2_amount price, incl, original, rate;
-    if (!m2_amount_get(item, "tax_percent", &rate) || rate <= 0 || !m2_amount_get(item, "price", &price) ||
+    ferry_money price, incl, original, rate;
+    if (!m2_amount_get(item, "tax_percent", &rate) || rate.units <= 0 || !m2_amount_get(item, "price", &price) ||
         !m2_amount_get(item, "price_incl_tax", &incl) || !m2_amount_get(item, "original_price", &original) ||
-        price == incl) {
+        ferry_money_cmp(price, incl) == 0) {
         return;
     }
-    if (original == incl) {
+    if (ferry_money_cmp(original, incl) == 0) {
         t->incl_votes++;
-    } else if (original == price) {
+    } else if (ferry_money_cmp(original, price) == 0) {
         t->excl_votes++;
     }
 }
 
 static void count_discount_tax(const json_t *item, line_totals *t)
 {
-    m2_amount incl, excl, tax, dtc = 0;
-    if (amount(item, "discount_amount") == 0 || !m2_amount_get(item, "row_total_incl_tax", &incl) ||
+    ferry_money incl, excl, tax;
+    if (amount(item, "discount_amount").units == 0 || !m2_amount_get(item, "row_total_incl_tax", &incl) ||
         !m2_amount_get(item, "row_total", &excl) || !m2_amount_get(item, "tax_amount", &tax)) {
         return;
     }
-    m2_amount_get(item, "discount_tax_compensation_amount", &dtc);
-    t->discount_tax += (incl - excl) - tax - dtc; /* the tax the discount took off the row */
+    /* the tax the discount took off the row: (incl - excl) - tax - compensation */
+    subtract_from(&incl, excl, &t->discount_tax_rc);
+    subtract_from(&incl, tax, &t->discount_tax_rc);
+    subtract_from(&incl, amount(item, "discount_tax_compensation_amount"), &t->discount_tax_rc);
+    add_to(&t->discount_tax, incl, &t->discount_tax_rc);
 }
 
 /* One canonical line from one Magento row's amounts. */
 static json_t *line_from(const json_t *item, int discount_incl, line_totals *t)
 {
     json_t *line = json_object();
-    m2_amount qty = amount(item, "qty_ordered");
-    m2_amount tax_rate;
+    ferry_money qty = amount(item, "qty_ordered");
+    ferry_money tax_rate;
     m2_set_str(line, "item_id", m2_json_text(item, "item_id"));
     m2_set_str(line, "sku", m2_json_text(item, "sku"));
     m2_set_str(line, "name", m2_str(item, "name"));
@@ -103,14 +137,15 @@ static json_t *line_from(const json_t *item, int discount_incl, line_totals *t)
         json_object_set_new(line, "tax_rate", m2_plain_json(tax_rate));
     }
     json_object_set_new(line, "tax_amount", m2_money_json(amount(item, "tax_amount")));
-    json_object_set_new(line, "discount_amount", m2_money_json(m2_amount_abs(amount(item, "discount_amount"))));
+    json_object_set_new(line, "discount_amount", m2_money_json(magnitude(item, "discount_amount")));
     json_object_set_new(line, "discount_incl_tax", json_boolean(discount_incl));
     json_object_set_new(line, "row_total_excl", m2_money_json(amount(item, "row_total")));
     json_object_set_new(line, "row_total_incl", row_incl(item));
     m2_set_str(line, "product_type", m2_str(item, "product_type"));
     m2_set_str(line, "product_id", m2_json_text(item, "product_id"));
     json_object_set_new(line, "is_virtual", json_boolean(m2_json_flag(item, "is_virtual", 0)));
-    json_object_set_new(line, "is_free", json_boolean(amount(item, "price") == 0 && amount(item, "row_total") == 0));
+    json_object_set_new(line, "is_free",
+                        json_boolean(amount(item, "price").units == 0 && amount(item, "row_total").units == 0));
     vote_prices(item, t);
     count_discount_tax(item, t);
     return line;
@@ -148,7 +183,7 @@ static int children_priced(const json_t *children)
     size_t i;
     json_t *ch;
     json_array_foreach (children, i, ch) {
-        if (amount(ch, "price") != 0 || amount(ch, "row_total") != 0) {
+        if (amount(ch, "price").units != 0 || amount(ch, "row_total").units != 0) {
             return 1;
         }
     }
@@ -272,7 +307,7 @@ static json_t *shipping_of(const json_t *o)
     set_money(out, "amount_excl", o, "shipping_amount");
     set_money(out, "amount_incl", o, "shipping_incl_tax");
     set_money(out, "tax", o, "shipping_tax_amount");
-    json_object_set_new(out, "discount", m2_money_json(m2_amount_abs(amount(o, "shipping_discount_amount"))));
+    json_object_set_new(out, "discount", m2_money_json(magnitude(o, "shipping_discount_amount")));
     /* the shipping tax rate: from the applied taxes, or worked out from the amounts */
     json_t *item_taxes = m2_path(o, "extension_attributes", "item_applied_taxes", NULL);
     size_t i;
@@ -280,15 +315,16 @@ static json_t *shipping_of(const json_t *o)
     json_array_foreach (item_taxes, i, entry) {
         const char *type = m2_str(entry, "type");
         json_t *first = json_array_get(json_object_get(entry, "applied_taxes"), 0);
-        m2_amount rate;
+        ferry_money rate;
         if (type && strcmp(type, "shipping") == 0 && m2_amount_get(first, "percent", &rate)) {
             json_object_set_new(out, "tax_rate", m2_plain_json(rate));
         }
     }
-    if (json_object_get(out, "tax_rate") == NULL && amount(o, "shipping_amount") != 0) {
-        char buf[48];
-        m2_amount_div_text(amount(o, "shipping_tax_amount") * 100, amount(o, "shipping_amount"), 2, buf, sizeof(buf));
-        json_object_set_new(out, "tax_rate", json_string(buf));
+    ferry_money pct;
+    if (json_object_get(out, "tax_rate") == NULL && amount(o, "shipping_amount").units != 0 &&
+        ferry_money_shift(amount(o, "shipping_tax_amount"), 2, &pct) == FERRY_MONEY_OK &&
+        ferry_money_div(pct, amount(o, "shipping_amount"), 2, &pct) == FERRY_MONEY_OK) {
+        json_object_set_new(out, "tax_rate", m2_plain_json(pct));
     }
     return out;
 }
@@ -317,23 +353,27 @@ static json_t *payment_of(const json_t *o)
 static json_t *discounts_of(const json_t *o, const line_totals *t)
 {
     json_t *out = json_array();
-    m2_amount total = m2_amount_abs(amount(o, "discount_amount"));
-    if (total == 0) {
+    ferry_money total = magnitude(o, "discount_amount");
+    if (total.units == 0) {
         return out;
     }
-    m2_amount dtc = amount(o, "discount_tax_compensation_amount");
+    ferry_money dtc = amount(o, "discount_tax_compensation_amount"), other = total;
+    int rc = FERRY_MONEY_OK;
     json_t *d = json_object();
     m2_set_str(d, "code", m2_str(o, "coupon_code"));
     m2_set_str(d, "description", m2_str(o, "discount_description"));
-    if (dtc != 0) { /* discount taken from prices including tax: Magento reports its tax part as compensation */
+    if (dtc.units != 0) { /* discount taken from prices including tax: Magento reports its tax part as compensation */
+        subtract_from(&other, dtc, &rc);
         json_object_set_new(d, "amount_incl", m2_money_json(total));
-        json_object_set_new(d, "amount_excl", m2_money_json(total - dtc));
+        json_object_set_new(d, "amount_excl", money_or_null(other, rc));
         json_object_set_new(d, "tax", m2_money_json(dtc));
         json_object_set_new(d, "includes_tax", json_true());
     } else {
+        rc = t->discount_tax_rc;
+        add_to(&other, t->discount_tax, &rc);
         json_object_set_new(d, "amount_excl", m2_money_json(total));
-        json_object_set_new(d, "amount_incl", m2_money_json(total + t->discount_tax));
-        json_object_set_new(d, "tax", m2_money_json(t->discount_tax));
+        json_object_set_new(d, "amount_incl", money_or_null(other, rc));
+        json_object_set_new(d, "tax", money_or_null(t->discount_tax, t->discount_tax_rc));
         json_object_set_new(d, "includes_tax", json_false());
     }
     json_array_append_new(out, d);
@@ -348,7 +388,7 @@ static json_t *taxes_of(const json_t *o)
     json_t *a;
     json_array_foreach (applied, i, a) {
         json_t *tax = json_object();
-        m2_amount rate;
+        ferry_money rate;
         m2_set_str(tax, "code", m2_str(a, "code"));
         m2_set_str(tax, "title", m2_str(a, "title"));
         if (m2_amount_get(a, "percent", &rate)) {
@@ -369,7 +409,7 @@ static json_t *totals_of(const json_t *o)
     json_object_set_new(t, "tax", m2_money_json(amount(o, "tax_amount")));
     set_money(t, "shipping_excl", o, "shipping_amount");
     set_money(t, "shipping_incl", o, "shipping_incl_tax");
-    json_object_set_new(t, "discount", m2_money_json(m2_amount_abs(amount(o, "discount_amount"))));
+    json_object_set_new(t, "discount", m2_money_json(magnitude(o, "discount_amount")));
     json_object_set_new(t, "grand_total", m2_money_json(amount(o, "grand_total")));
     set_money(t, "base_grand_total", o, "base_grand_total");
     set_money(t, "paid", o, "total_paid");
@@ -407,11 +447,10 @@ static void add_header(json_t *out, const json_t *o)
     m2_set_str(out, "store", m2_json_text(o, "store_id"));
     m2_set_str(out, "currency", m2_str(o, "order_currency_code"));
     m2_set_str(out, "base_currency", m2_str(o, "base_currency_code"));
-    m2_amount rate;
-    if (m2_amount_get(o, "base_to_order_rate", &rate) && rate != 0) {
-        char buf[48];
-        json_object_set_new(out, "rate_to_base",
-                            json_string(m2_amount_div_text(M2_AMOUNT_ONE, rate, 6, buf, sizeof(buf))));
+    ferry_money rate, inverse;
+    if (m2_amount_get(o, "base_to_order_rate", &rate) && rate.units != 0 &&
+        ferry_money_div(ferry_money_from_int(1), rate, 6, &inverse) == FERRY_MONEY_OK) {
+        json_object_set_new(out, "rate_to_base", ferry_money_json_string(inverse, ferry_money_decimals(inverse)));
     }
     m2_set_str(out, "email", m2_str(o, "customer_email"));
     json_object_set_new(
@@ -432,8 +471,8 @@ json_t *m2_order_decode(const json_t *native, int prices_include_tax, ferry_erro
     json_object_set_new(out, "billing", m2_address_decode(json_object_get(native, "billing_address")));
     json_object_set_new(out, "shipping", shipping_of(native));
     json_object_set_new(out, "payment", payment_of(native));
-    line_totals t = {0, 0, 0};
-    int discount_incl = amount(native, "discount_tax_compensation_amount") != 0;
+    line_totals t = {ferry_money_from_int(0), FERRY_MONEY_OK, 0, 0};
+    int discount_incl = amount(native, "discount_tax_compensation_amount").units != 0;
     json_object_set_new(out, "lines", decode_lines(json_object_get(native, "items"), discount_incl, &t));
     json_object_set_new(out, "discounts", discounts_of(native, &t));
     json_object_set_new(out, "taxes", taxes_of(native));

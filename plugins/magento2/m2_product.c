@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "m2_money.h"
 #include "m2_util.h"
+#include "money.h"
 #include "util.h"
 
 /* Attributes that are first-class product fields, not custom attributes. */
@@ -149,7 +149,7 @@ static json_t *links_of(const json_t *native)
             continue;
         }
         json_t *link = json_object();
-        m2_amount qty = M2_AMOUNT_ONE;
+        ferry_money qty; /* 0 when Magento gives none */
         m2_amount_get(json_object_get(l, "extension_attributes"), "qty", &qty);
         m2_set_str(link, "sku", m2_str(l, "linked_product_sku"));
         json_object_set_new(link, "qty", m2_plain_json(qty));
@@ -163,8 +163,8 @@ static json_t *links_of(const json_t *native)
 static json_t *selection_of(const json_t *l)
 {
     json_t *sel = json_object();
-    m2_amount qty = M2_AMOUNT_ONE, price;
-    m2_amount_get(l, "qty", &qty);
+    ferry_money qty, price;
+    m2_amount_get(l, "qty", &qty); /* 0 when Magento gives none */
     m2_set_str(sel, "sku", m2_str(l, "sku"));
     json_object_set_new(sel, "qty", m2_plain_json(qty));
     json_object_set_new(sel, "is_default", json_boolean(m2_json_flag(l, "is_default", 0)));
@@ -207,7 +207,7 @@ static json_t *stock_of(const json_t *native)
         return NULL;
     }
     json_t *out = json_object();
-    m2_amount qty;
+    ferry_money qty;
     if (m2_amount_get(item, "qty", &qty)) {
         json_object_set_new(out, "qty", m2_plain_json(qty));
     }
@@ -226,7 +226,7 @@ static int price_is_meaningless(const json_t *native, const char *type)
 
 static void add_prices(json_t *out, const json_t *native, const char *type, const m2_product_context *ctx)
 {
-    m2_amount price;
+    ferry_money price;
     if (price_is_meaningless(native, type) || !m2_amount_get(native, "price", &price)) {
         return;
     }
@@ -276,7 +276,7 @@ json_t *m2_product_decode(const json_t *native, const m2_product_context *ctx, f
     json_object_set_new(out, "type", json_string(type));
     json_object_set_new(out, "active", json_boolean(m2_json_int(native, "status", 1) == 1));
     add_prices(out, native, type, ctx);
-    m2_amount weight;
+    ferry_money weight;
     if (m2_amount_get(native, "weight", &weight)) {
         json_object_set_new(out, "weight", m2_plain_json(weight));
     }
@@ -298,12 +298,8 @@ json_t *m2_product_decode(const json_t *native, const m2_product_context *ctx, f
 /* A canonical amount (string or number) as Magento's decimal text; -1 when it is not a number. */
 static int amount_text(const json_t *v, int money, char *buf, size_t n)
 {
-    m2_amount a;
-    if (json_is_string(v)) {
-        if (m2_amount_parse(json_string_value(v), &a) != 0) {
-            return -1;
-        }
-    } else if (!m2_amount_from_json(v, &a)) {
+    ferry_money a;
+    if (!m2_amount_from_json(v, &a)) {
         return -1;
     }
     if (money) {

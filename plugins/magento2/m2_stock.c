@@ -9,9 +9,9 @@
 #include <strings.h>
 
 #include "m2_api.h"
-#include "m2_money.h"
 #include "m2_read.h"
 #include "m2_util.h"
+#include "money.h"
 #include "util.h"
 
 #define STOCK_TYPES "simple,virtual,downloadable"
@@ -23,7 +23,7 @@ json_t *m2_stock_from_item(const char *sku, const json_t *item)
     json_t *out = json_object();
     json_object_set_new(out, "key", json_string(sku));
     json_object_set_new(out, "sku", json_string(sku));
-    m2_amount qty = 0;
+    ferry_money qty;
     m2_amount_get(item, "qty", &qty);
     json_object_set_new(out, "qty", m2_plain_json(qty));
     json_object_set_new(out, "salable_qty", m2_plain_json(qty));
@@ -37,7 +37,7 @@ json_t *m2_stock_from_item(const char *sku, const json_t *item)
 }
 
 /* GET /V1/inventory/get-product-salable-quantity/{sku}/{stock}: 1 with *salable set, 0 when Magento cannot tell. */
-static int salable_qty(ferry_conn *c, const char *sku, m2_amount *salable, ferry_error *err, int *rc)
+static int salable_qty(ferry_conn *c, const char *sku, ferry_money *salable, ferry_error *err, int *rc)
 {
     char *seg = m2_api_segment(c, sku);
     char *path = seg ? ferry_asprintf("/inventory/get-product-salable-quantity/%s/%ld", seg, c->msi_stock_id) : NULL;
@@ -64,12 +64,14 @@ static json_t *stock_from_source_item(ferry_conn *c, const json_t *item, ferry_e
     json_t *out = json_object();
     json_object_set_new(out, "key", json_string(sku));
     json_object_set_new(out, "sku", json_string(sku));
-    m2_amount qty = 0, salable = 0;
+    ferry_money qty, salable, reserved = ferry_money_from_int(0);
     m2_amount_get(item, "quantity", &qty);
     json_object_set_new(out, "qty", m2_plain_json(qty));
     if (salable_qty(c, sku, &salable, err, rc)) {
         json_object_set_new(out, "salable_qty", m2_plain_json(salable));
-        json_object_set_new(out, "reserved", m2_plain_json(qty > salable ? qty - salable : 0));
+        if (ferry_money_cmp(qty, salable) <= 0 || ferry_money_sub(qty, salable, &reserved) == FERRY_MONEY_OK) {
+            json_object_set_new(out, "reserved", m2_plain_json(reserved));
+        }
     }
     json_object_set_new(out, "is_in_stock", json_boolean(m2_json_int(item, "status", 0) == 1));
     m2_set_str(out, "source", m2_str(item, "source_code"));
@@ -273,23 +275,22 @@ int m2_stock_find(ferry_conn *c, const char *key, const char *value, json_t **fo
 /* ---- writing ------------------------------------------------------------------------------------ */
 
 /* record.qty as decimal text; 0 and *present = 0 when absent. */
-static int qty_text(const json_t *record, char *buf, size_t n, int *present, m2_amount *qty, ferry_error *err)
+static int qty_text(const json_t *record, char *buf, size_t n, int *present, ferry_money *qty, ferry_error *err)
 {
     json_t *v = json_object_get(record, "qty");
     *present = v != NULL && !json_is_null(v);
-    *qty = 0;
+    *qty = ferry_money_from_int(0);
     if (!*present) {
         return FERRY_OK;
     }
-    int ok = json_is_string(v) ? m2_amount_parse(json_string_value(v), qty) == 0 : m2_amount_from_json(v, qty);
-    if (!ok) {
+    if (!m2_amount_from_json(v, qty)) {
         return ferry_error_set(err, FERRY_RECORD_ERROR, "qty", "qty must be a decimal number");
     }
     m2_amount_plain(*qty, buf, n);
     return FERRY_OK;
 }
 
-static json_t *legacy_item(const json_t *record, const char *qty, int has_qty, m2_amount amount, int manage_only)
+static json_t *legacy_item(const json_t *record, const char *qty, int has_qty, ferry_money amount, int manage_only)
 {
     json_t *item = json_object();
     if (!manage_only && has_qty) {
@@ -299,7 +300,7 @@ static json_t *legacy_item(const json_t *record, const char *qty, int has_qty, m
     if (!manage_only && json_is_boolean(in_stock)) {
         json_object_set(item, "is_in_stock", in_stock);
     } else if (!manage_only && has_qty) {
-        json_object_set_new(item, "is_in_stock", json_boolean(amount > 0));
+        json_object_set_new(item, "is_in_stock", json_boolean(amount.units > 0));
     }
     json_t *manage = json_object_get(record, "manage_stock");
     if (json_is_boolean(manage)) {
@@ -309,10 +310,11 @@ static json_t *legacy_item(const json_t *record, const char *qty, int has_qty, m
     return json_pack("{s:o}", "stockItem", item);
 }
 
-static json_t *msi_items(const ferry_conn *c, const json_t *record, const char *sku, const char *qty, m2_amount amount)
+static json_t *msi_items(const ferry_conn *c, const json_t *record, const char *sku, const char *qty,
+                         ferry_money amount)
 {
     json_t *in_stock = json_object_get(record, "is_in_stock");
-    int status = json_is_boolean(in_stock) ? json_is_true(in_stock) : amount > 0;
+    int status = json_is_boolean(in_stock) ? json_is_true(in_stock) : amount.units > 0;
     const char *source = m2_str(record, "source") ? m2_str(record, "source") : c->msi_source_code;
     return json_pack("{s:[{s:s, s:s, s:s, s:i}]}", "sourceItems", "sku", sku, "source_code", source, "quantity", qty,
                      "status", status);
@@ -323,7 +325,7 @@ json_t *m2_stock_payload(const ferry_conn *c, const json_t *record, ferry_error 
     const char *sku = m2_str(record, "sku") ? m2_str(record, "sku") : m2_str(record, "key");
     char qty[48] = "0";
     int has_qty;
-    m2_amount amount;
+    ferry_money amount;
     if (sku == NULL) {
         ferry_error_set(err, FERRY_RECORD_ERROR, "sku", "a stock record needs a sku");
         return NULL;
@@ -381,7 +383,7 @@ int m2_stock_write(ferry_conn *c, const char *id, const json_t *record, json_t *
     if (rc == FERRY_OK && c->stock_mode == M2_STOCK_MSI) {
         rc = post_source_items(c, sku, body, err);
         if (rc == FERRY_OK && json_is_boolean(json_object_get(copy, "manage_stock"))) {
-            json_t *flag = legacy_item(copy, "", 0, 0, 1);
+            json_t *flag = legacy_item(copy, "", 0, ferry_money_from_int(0), 1);
             rc = put_stock_item(c, sku, flag, err);
             json_decref(flag);
         }

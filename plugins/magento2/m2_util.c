@@ -30,7 +30,7 @@ const char *m2_json_value_text(const json_t *v)
         return slot;
     }
     if (json_is_real(v)) {
-        /* 15 significant digits give back exactly what Magento printed (see m2_money.h). */
+        /* 15 significant digits give back exactly what Magento printed (DECIMAL(20,4), see m2_util.h). */
         snprintf(slot, sizeof(ring[0]), "%.15g", json_real_value(v));
         return slot;
     }
@@ -121,6 +121,62 @@ json_t *m2_path(const json_t *obj, ...)
     }
     va_end(ap);
     return cur;
+}
+
+/* ---- amounts ------------------------------------------------------------------------------ */
+
+/* Amounts beyond this are refused: sums and differences of the few in an order stay far from 64 bits. */
+#define MAX_AMOUNT_UNITS 1000000000000000000LL /* 10^14 with 4 decimals */
+
+int m2_amount_from_json(const json_t *value, ferry_money *out)
+{
+    if (ferry_money_from_json_round(value, M2_DECIMALS, out) != FERRY_MONEY_OK || out->units > MAX_AMOUNT_UNITS ||
+        out->units < -MAX_AMOUNT_UNITS) {
+        *out = ferry_money_from_int(0);
+        return 0;
+    }
+    return 1;
+}
+
+int m2_amount_get(const json_t *obj, const char *key, ferry_money *out)
+{
+    return m2_amount_from_json(json_object_get(obj, key), out);
+}
+
+/* Money shows 2 to 4 decimals, plain amounts 0 to 4: as many as the value needs. */
+static int shown_decimals(ferry_money a, int min)
+{
+    int d = ferry_money_decimals(a);
+    return d < min ? min : d > M2_DECIMALS ? M2_DECIMALS : d;
+}
+
+static char *amount_text(ferry_money a, int min_decimals, char *buf, size_t n)
+{
+    if (ferry_money_round(a, shown_decimals(a, min_decimals), &a) != FERRY_MONEY_OK) {
+        snprintf(buf, n, "%s", "");
+        return buf;
+    }
+    return ferry_money_format(a, buf, n);
+}
+
+char *m2_amount_money(ferry_money a, char *buf, size_t n)
+{
+    return amount_text(a, 2, buf, n);
+}
+
+char *m2_amount_plain(ferry_money a, char *buf, size_t n)
+{
+    return amount_text(a, 0, buf, n);
+}
+
+json_t *m2_money_json(ferry_money a)
+{
+    return ferry_money_json_string(a, shown_decimals(a, 2));
+}
+
+json_t *m2_plain_json(ferry_money a)
+{
+    return ferry_money_json_string(a, shown_decimals(a, 0));
 }
 
 /* ---- time ------------------------------------------------------------------------------ */

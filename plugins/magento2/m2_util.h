@@ -16,6 +16,8 @@
 
 #include <jansson.h>
 
+#include "money.h"
+
 /*
  * A member of `obj` as text: strings as they are, integers in decimal, true/
  * false as "1"/"0", reals in their shortest exact form.  NULL when missing,
@@ -45,6 +47,38 @@ const char *m2_str(const json_t *obj, const char *key);
 
 /* Follow a path of object keys ("a", "b", NULL) and return the value (borrowed) or NULL. */
 json_t *m2_path(const json_t *obj, ...);
+
+/*
+ * Amounts.  Magento stores money as DECIMAL(20,4) and prints it as a JSON
+ * number ("price": 22, "grand_total": 199.13); the plugin holds amounts as
+ * ferry_money with 4 decimals (core/money.c, compiled in), read through a
+ * number's shortest decimal text and never computed in binary floating
+ * point.  Rounding is half away from zero.  Decimal strings are what the
+ * canonical records carry.
+ */
+#define M2_DECIMALS 4
+
+/*
+ * A JSON value as an amount: numbers and numeric strings ("12", "-3.5",
+ * "199.1300"; "1e2" is refused), rounded to 4 decimals.  Returns 1 and sets
+ * *out; 0 (and *out = 0) when missing, null, not a number, or beyond 10^14.
+ */
+int m2_amount_from_json(const json_t *value, ferry_money *out);
+
+/* obj[key] as an amount, the same way. */
+int m2_amount_get(const json_t *obj, const char *key, ferry_money *out);
+
+/*
+ * An amount as money: at least 2 decimals, up to 4 when they are not zero
+ * ("22.00", "199.13", "0.0125", "-9.80"); or plain, without trailing zeros
+ * ("25", "12.5", "3"), for rates and quantities.  Into buf (>= 48 bytes).
+ */
+char *m2_amount_money(ferry_money a, char *buf, size_t n);
+char *m2_amount_plain(ferry_money a, char *buf, size_t n);
+
+/* New JSON strings of the two formats. */
+json_t *m2_money_json(ferry_money a);
+json_t *m2_plain_json(ferry_money a);
 
 /*
  * Magento "YYYY-MM-DD HH:MM:SS" (UTC) -> seconds since the epoch.  Also takes

@@ -1,10 +1,10 @@
 /*
  * Unit tests of the eAccounting plugin's pure parts, compiled in from
  * plugins/eaccounting (collectd style): $filter building (injection
- * attempts), decimal money, error classification, authorization-code
- * parsing, cursors, and canonical -> native mapping against a mock host
- * table with cached reference data (no network: the mock's http fails the
- * test when called).
+ * attempts), error classification, authorization-code parsing, cursors, and
+ * canonical -> native mapping against a mock host table with cached
+ * reference data (no network: the mock's http fails the test when called).
+ * The plugin's decimals are ferry_money, tested in test_money.c.
  */
 #include "config.h"
 
@@ -21,7 +21,6 @@
 #include "ea_errors.h"
 #include "ea_filter.h"
 #include "ea_map.h"
-#include "ea_money.h"
 #include "ea_read.h"
 #include "ea_records.h"
 #include "plugin_util.h"
@@ -264,55 +263,6 @@ TEST(url_encoding_leaves_nothing_raw)
     char *e = ferry_url_encode("EmailAddress eq 'a''b@x.se'&$top=1#");
     CHECK_STR_EQ(e, "EmailAddress%20eq%20%27a%27%27b%40x.se%27%26%24top%3D1%23");
     free(e);
-}
-
-/* ---- money --------------------------------------------------------------------------------------- */
-
-TEST(decimal_parse_format_round)
-{
-    ea_dec v;
-    char buf[40];
-    CHECK_INT_EQ(ea_dec_parse("199.99", &v), 0);
-    CHECK_INT_EQ(v, 1999900);
-    CHECK_STR_EQ(ea_dec_format(v, 2, buf, sizeof(buf)), "199.99");
-    CHECK_INT_EQ(ea_dec_parse("-0.005", &v), 0);
-    CHECK_STR_EQ(ea_dec_format(v, 2, buf, sizeof(buf)), "-0.01"); /* half away from zero */
-    CHECK_INT_EQ(ea_dec_parse("100.45", &v), 0);
-    CHECK_STR_EQ(ea_dec_format(v, 1, buf, sizeof(buf)), "100.5");
-    CHECK_INT_EQ(ea_dec_parse("1.23456", &v), 0);
-    CHECK_INT_EQ(v, 12346);
-    CHECK_INT_EQ(ea_dec_parse("12,5", &v), -1);
-    CHECK_INT_EQ(ea_dec_parse("", &v), -1);
-    CHECK_INT_EQ(ea_dec_parse("1e5", &v), -1);
-    CHECK_INT_EQ(ea_dec_parse("99999999999999999999", &v), -1);
-    json_t *real = json_real(0.1 + 0.2); /* 0.30000000000000004 as a double */
-    CHECK_INT_EQ(ea_dec_from_json(real, &v), 0);
-    CHECK_INT_EQ(v, 3000);
-    json_decref(real);
-    json_t *n = ea_dec_json_number(1999900, 2);
-    char *text = json_dumps(n, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-    CHECK_STR_EQ(text, "199.99");
-    free(text);
-    json_decref(n);
-}
-
-TEST(vat_net_gross_on_scaled_integers)
-{
-    ea_dec gross, net;
-    CHECK_INT_EQ(ea_dec_add_vat(1000000, 2500, 2, &gross), 0); /* 100.00 at 25 % */
-    CHECK_INT_EQ(gross, 1250000);
-    CHECK_INT_EQ(ea_dec_remove_vat(999000, 2500, 2, &net), 0); /* 99.90 incl. */
-    CHECK_INT_EQ(net, 799200);                                 /* 79.92 */
-    /* 0.05 * 1.25 = 0.0625 -> 0.06; 0.1 * 1.25 = 0.125 -> 0.13 (half away) */
-    CHECK_INT_EQ(ea_dec_add_vat(500, 2500, 2, &gross), 0);
-    CHECK_INT_EQ(gross, 600);
-    CHECK_INT_EQ(ea_dec_add_vat(1000, 2500, 2, &gross), 0);
-    CHECK_INT_EQ(gross, 1300);
-    CHECK_INT_EQ(ea_dec_add_vat(-1000, 2500, 2, &gross), 0);
-    CHECK_INT_EQ(gross, -1300);
-    /* one rounding, not two: 0.058 * 1.12 = 0.06496 -> 0.06 (through 4 decimals it would be 0.0650 -> 0.07) */
-    CHECK_INT_EQ(ea_dec_add_vat(580, 1200, 2, &gross), 0);
-    CHECK_INT_EQ(gross, 600);
 }
 
 /* ---- errors ---------------------------------------------------------------------------------------- */
@@ -706,8 +656,6 @@ int main(void)
     RUN_TEST(filter_literal_round_trips);
     RUN_TEST(filter_refuses_values_of_the_wrong_type);
     RUN_TEST(url_encoding_leaves_nothing_raw);
-    RUN_TEST(decimal_parse_format_round);
-    RUN_TEST(vat_net_gross_on_scaled_integers);
     RUN_TEST(validation_errors_name_the_canonical_field);
     RUN_TEST(error_4002_means_two_things);
     RUN_TEST(config_errors_say_what_to_do);

@@ -20,12 +20,12 @@
 #include "m2_conn.h"
 #include "m2_cursor.h"
 #include "m2_media.h"
-#include "m2_money.h"
 #include "m2_order.h"
 #include "m2_product.h"
 #include "m2_search.h"
 #include "m2_stock.h"
 #include "m2_util.h"
+#include "money.h"
 #include "testing.h"
 #include "testsupport.h"
 #include "util.h"
@@ -195,34 +195,46 @@ TEST(street_lines_split_into_name_and_number)
 
 /* ---- money ----------------------------------------------------------------------------------------- */
 
-TEST(money_is_fixed_point_with_four_decimals)
+/* An amount from its text, the way a canonical record carries it (NULL when m2_amount_from_json refuses it). */
+static const char *money_of_text(const char *text, char *buf, size_t n)
 {
-    m2_amount a;
+    json_t *v = json_string(text);
+    ferry_money a;
+    int ok = m2_amount_from_json(v, &a);
+    json_decref(v);
+    return ok ? m2_amount_money(a, buf, n) : NULL;
+}
+
+TEST(money_has_four_decimals_and_shows_two_to_four)
+{
     char buf[48];
-    CHECK(m2_amount_parse("199.13", &a) == 0 && a == 1991300);
-    CHECK_STR_EQ(m2_amount_money(a, buf, sizeof(buf)), "199.13");
-    CHECK(m2_amount_parse("-9.8", &a) == 0);
-    CHECK_STR_EQ(m2_amount_money(a, buf, sizeof(buf)), "-9.80");
-    CHECK(m2_amount_parse("0.00005", &a) == 0 && a == 1); /* half away from zero */
-    CHECK(m2_amount_parse("-0.00005", &a) == 0 && a == -1);
-    CHECK(m2_amount_parse("1.23449", &a) == 0 && a == 12345);
-    CHECK(m2_amount_parse("1e3", &a) != 0);
-    CHECK(m2_amount_parse("abc", &a) != 0);
-    CHECK_STR_EQ(m2_amount_plain(250000, buf, sizeof(buf)), "25");
-    CHECK_STR_EQ(m2_amount_plain(125000, buf, sizeof(buf)), "12.5");
-    CHECK_STR_EQ(m2_amount_money(125, buf, sizeof(buf)), "0.0125");
-    /* JSON numbers as Magento prints them: 22 (not 22.0), 0.1 + 0.2 stays exact when summed as units */
-    json_t *doc = json_loads("{\"a\": 22, \"b\": 0.1, \"c\": 0.2, \"d\": \"39.2\", \"e\": null}", 0, NULL);
-    m2_amount x, y;
-    CHECK(m2_amount_get(doc, "a", &x) && x == 220000);
-    CHECK(m2_amount_get(doc, "b", &x) && m2_amount_get(doc, "c", &y));
-    CHECK_STR_EQ(m2_amount_money(x + y, buf, sizeof(buf)), "0.30");
-    CHECK(m2_amount_get(doc, "d", &x) && x == 392000);
-    CHECK(!m2_amount_get(doc, "e", &x) && x == 0);
+    CHECK_STR_EQ(money_of_text("199.13", buf, sizeof(buf)), "199.13");
+    CHECK_STR_EQ(money_of_text("-9.8", buf, sizeof(buf)), "-9.80");
+    CHECK_STR_EQ(money_of_text("0.00005", buf, sizeof(buf)), "0.0001"); /* half away from zero */
+    CHECK_STR_EQ(money_of_text("-0.00005", buf, sizeof(buf)), "-0.0001");
+    CHECK_STR_EQ(money_of_text("1.23449", buf, sizeof(buf)), "1.2345");
+    CHECK_STR_EQ(money_of_text(" 12 ", buf, sizeof(buf)), "12.00");
+    CHECK_STR_EQ(money_of_text("100000000000000", buf, sizeof(buf)), "100000000000000.00");
+    CHECK(money_of_text("100000000000000.0001", buf, sizeof(buf)) == NULL); /* beyond 10^14 */
+    CHECK(money_of_text("1e3", buf, sizeof(buf)) == NULL);
+    CHECK(money_of_text("abc", buf, sizeof(buf)) == NULL);
+    ferry_money a = {250000, 4};
+    CHECK_STR_EQ(m2_amount_plain(a, buf, sizeof(buf)), "25");
+    a.units = 125000;
+    CHECK_STR_EQ(m2_amount_plain(a, buf, sizeof(buf)), "12.5");
+    a.units = 125;
+    CHECK_STR_EQ(m2_amount_money(a, buf, sizeof(buf)), "0.0125");
+    /* JSON numbers as Magento prints them: 22 (not 22.0), 0.1 + 0.2 stays exact when summed as decimals */
+    json_t *doc = json_loads("{\"a\": 22, \"b\": 0.1, \"c\": 0.2, \"d\": \"39.2\", \"e\": null, \"f\": true}", 0, NULL);
+    ferry_money x, y;
+    CHECK(m2_amount_get(doc, "a", &x) && x.units == 220000 && x.scale == 4);
+    CHECK(m2_amount_get(doc, "b", &x) && m2_amount_get(doc, "c", &y) && ferry_money_add(x, y, &x) == FERRY_MONEY_OK);
+    CHECK_STR_EQ(m2_amount_money(x, buf, sizeof(buf)), "0.30");
+    CHECK(m2_amount_get(doc, "d", &x) && x.units == 392000);
+    CHECK(!m2_amount_get(doc, "e", &x) && x.units == 0);
+    CHECK(!m2_amount_get(doc, "f", &x) && x.units == 0);
     CHECK(!m2_amount_get(doc, "missing", &x));
     json_decref(doc);
-    CHECK_STR_EQ(m2_amount_div_text(M2_AMOUNT_ONE, 870, 6, buf, sizeof(buf)), "11.494253");
-    CHECK_STR_EQ(m2_amount_div_text(98000 * 100, 392000, 2, buf, sizeof(buf)), "25");
 }
 
 TEST(times_convert_between_magento_and_iso)
@@ -729,7 +741,7 @@ int main(void)
     RUN_TEST(oauth_url_is_normalised_like_magento);
     RUN_TEST(search_values_cannot_add_parameters);
     RUN_TEST(street_lines_split_into_name_and_number);
-    RUN_TEST(money_is_fixed_point_with_four_decimals);
+    RUN_TEST(money_has_four_decimals_and_shows_two_to_four);
     RUN_TEST(times_convert_between_magento_and_iso);
     RUN_TEST(cursor_pages_by_keyset_and_rewinds_with_overlap);
     RUN_TEST(magento_messages_are_filled_in_and_classified);

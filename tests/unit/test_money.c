@@ -188,6 +188,148 @@ TEST(json_values_convert_exactly)
     CHECK(ferry_money_to_double(parse("0.29")) == 0.29);
 }
 
+/* The value as text, or the error's name. */
+static const char *result(int rc, ferry_money m)
+{
+    return rc == FERRY_MONEY_OK       ? fmt(m)
+           : rc == FERRY_MONEY_EINVAL ? "EINVAL"
+           : rc == FERRY_MONEY_ERANGE ? "ERANGE"
+                                      : "?";
+}
+
+static const char *plain(const char *s, int decimals)
+{
+    ferry_money m = {0, 0};
+    return result(ferry_money_parse_plain(s, decimals, &m), m);
+}
+
+/* How the connector plugins read amounts: white space around, no exponent, rounded once. */
+TEST(plain_text_parses_and_rounds_like_the_plugins_read_amounts)
+{
+    CHECK_STR_EQ(plain("199.99", 4), "199.9900");
+    CHECK_STR_EQ(plain("-0.005", 2), "-0.01"); /* half away from zero */
+    CHECK_STR_EQ(plain("100.45", 1), "100.5");
+    CHECK_STR_EQ(plain("1.23456", 4), "1.2346");
+    CHECK_STR_EQ(plain("1.23449", 4), "1.2345");
+    CHECK_STR_EQ(plain("0.00005", 4), "0.0001");
+    CHECK_STR_EQ(plain("-0.00005", 4), "-0.0001");
+    CHECK_STR_EQ(plain(" 7 ", 4), "7.0000");
+    CHECK_STR_EQ(plain("\t12.5\n", 2), "12.50");
+    CHECK_STR_EQ(plain("+.5", 0), "1");
+    CHECK_STR_EQ(plain("5.", 0), "5");
+    CHECK_STR_EQ(plain("922337203685477.5807", 4), "922337203685477.5807");
+    CHECK_STR_EQ(plain("99999999999999999999", 4), "ERANGE");
+    CHECK_STR_EQ(plain(NULL, 4), "EINVAL");
+    static const char *bad[] = {"12,5", "", " ", ".", "-", "1e5", "1E5", "abc", "1.2.3", "1 2", "0x10", NULL};
+    for (int i = 0; bad[i] != NULL; i++) {
+        CHECK_MSG(strcmp(plain(bad[i], 4), "EINVAL") == 0, "'%s' parsed", bad[i]);
+    }
+}
+
+/* ferry_money_from_json_round of v (which it releases) at `decimals`. */
+static const char *json_rounded(json_t *v, int decimals)
+{
+    ferry_money m = {0, 0};
+    int rc = ferry_money_from_json_round(v, decimals, &m);
+    json_decref(v);
+    return result(rc, m);
+}
+
+TEST(json_values_round_to_the_decimals_asked_for)
+{
+    CHECK_STR_EQ(json_rounded(json_real(0.1 + 0.2), 4), "0.3000"); /* 0.30000000000000004 as a double */
+    CHECK_STR_EQ(json_rounded(json_real(0.00001), 4), "0.0000");
+    CHECK_STR_EQ(json_rounded(json_integer(22), 4), "22.0000");
+    CHECK_STR_EQ(json_rounded(json_string(" 12.34567 "), 4), "12.3457");
+    CHECK_STR_EQ(json_rounded(json_string("1e2"), 4), "EINVAL");
+    CHECK_STR_EQ(json_rounded(json_integer(INT64_MAX), 4), "ERANGE");
+    CHECK_STR_EQ(json_rounded(json_null(), 4), "EINVAL");
+    CHECK_STR_EQ(json_rounded(json_true(), 4), "EINVAL");
+    CHECK_STR_EQ(json_rounded(NULL, 4), "EINVAL");
+}
+
+typedef int (*vat_fn)(ferry_money, ferry_money, int, ferry_money *);
+
+static const char *vat(vat_fn f, const char *amount, const char *rate, int decimals)
+{
+    ferry_money m = {0, 0};
+    return result(f(parse(amount), parse(rate), decimals, &m), m);
+}
+
+/* VAT is added or removed with one rounding, straight from the exact value. */
+TEST(vat_is_added_and_removed_with_one_rounding)
+{
+    CHECK_STR_EQ(vat(ferry_money_add_vat, "100.00", "0.25", 2), "125.00");
+    CHECK_STR_EQ(vat(ferry_money_remove_vat, "99.90", "0.25", 2), "79.92");
+    /* 0.05 * 1.25 = 0.0625 -> 0.06; 0.1 * 1.25 = 0.125 -> 0.13 (half away) */
+    CHECK_STR_EQ(vat(ferry_money_add_vat, "0.05", "0.25", 2), "0.06");
+    CHECK_STR_EQ(vat(ferry_money_add_vat, "0.1", "0.25", 2), "0.13");
+    CHECK_STR_EQ(vat(ferry_money_add_vat, "-0.1", "0.25", 2), "-0.13");
+    /* one rounding, not two: 0.058 * 1.12 = 0.06496 -> 0.06 (through 4 decimals it would be 0.0650 -> 0.07) */
+    CHECK_STR_EQ(vat(ferry_money_add_vat, "0.058", "0.12", 2), "0.06");
+    CHECK_STR_EQ(vat(ferry_money_remove_vat, "100", "0.125", 4), "88.8889");
+    CHECK_STR_EQ(vat(ferry_money_remove_vat, "100", "-1", 2), "EINVAL");
+    CHECK_STR_EQ(vat(ferry_money_remove_vat, "100", "-1.5", 2), "EINVAL");
+}
+
+static const char *shifted(const char *s, int places)
+{
+    ferry_money m = {0, 0};
+    return result(ferry_money_shift(parse(s), places, &m), m);
+}
+
+static const char *absolute(const char *s)
+{
+    ferry_money m = {0, 0};
+    return result(ferry_money_abs(parse(s), &m), m);
+}
+
+TEST(shift_abs_and_decimals_needed)
+{
+    CHECK_STR_EQ(shifted("25", -2), "0.25");
+    CHECK_STR_EQ(shifted("12.3450", -2), "0.123450");
+    CHECK_STR_EQ(shifted("0.125", 2), "12.5");
+    CHECK_STR_EQ(shifted("7", 3), "7000");
+    CHECK_STR_EQ(shifted("0.000000000000000010", -1), "0.000000000000000001");
+    CHECK_STR_EQ(shifted("0.000000000000000001", -1), "ERANGE");
+    CHECK_STR_EQ(shifted("9223372036854775807", 1), "ERANGE");
+    CHECK_STR_EQ(absolute("-3.50"), "3.50");
+    CHECK_STR_EQ(absolute("2"), "2");
+    CHECK_STR_EQ(absolute("-9223372036854775808"), "ERANGE");
+    CHECK_INT_EQ(ferry_money_decimals(parse("12.50")), 1);
+    CHECK_INT_EQ(ferry_money_decimals(parse("125.0000")), 0);
+    CHECK_INT_EQ(ferry_money_decimals(parse("0.0125")), 4);
+    CHECK_INT_EQ(ferry_money_decimals(parse("0.000")), 0);
+    CHECK_INT_EQ(ferry_money_decimals(parse("-7")), 0);
+}
+
+/* True when v (which it releases) is written as `want`. */
+static int dumps_as(json_t *v, const char *want)
+{
+    char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+    json_decref(v);
+    int same = text != NULL && strcmp(text, want) == 0;
+    if (!same) {
+        printf("# got %s, want %s\n", text ? text : "NULL", want);
+    }
+    free(text);
+    return same;
+}
+
+TEST(json_strings_and_numbers_are_rounded_first)
+{
+    CHECK(dumps_as(ferry_money_json_string(parse("199.9900"), 2), "\"199.99\""));
+    CHECK(dumps_as(ferry_money_json_string(parse("-0.005"), 2), "\"-0.01\""));
+    CHECK(dumps_as(ferry_money_json_string(parse("7"), 2), "\"7.00\""));
+    CHECK(dumps_as(ferry_money_json_number(parse("199.9900"), 2), "199.99"));
+    CHECK(dumps_as(ferry_money_json_number(parse("22.0000"), 2), "22")); /* an integer */
+    json_t *n = ferry_money_json_number(parse("0.285"), 2);
+    CHECK(json_is_real(n) && json_real_value(n) == 0.29);
+    json_decref(n);
+    CHECK(ferry_money_json_string(parse("92233720368547758.07"), 3) == NULL);
+    CHECK(ferry_money_json_number(parse("92233720368547758.07"), 3) == NULL);
+}
+
 /* Sum of many cents: the float way drifts, the decimal way does not. */
 TEST(sums_of_cents_do_not_drift)
 {
@@ -211,5 +353,10 @@ int main(void)
     RUN_TEST(compare_ignores_scale);
     RUN_TEST(json_values_convert_exactly);
     RUN_TEST(sums_of_cents_do_not_drift);
+    RUN_TEST(plain_text_parses_and_rounds_like_the_plugins_read_amounts);
+    RUN_TEST(json_values_round_to_the_decimals_asked_for);
+    RUN_TEST(vat_is_added_and_removed_with_one_rounding);
+    RUN_TEST(shift_abs_and_decimals_needed);
+    RUN_TEST(json_strings_and_numbers_are_rounded_first);
     TEST_MAIN_END();
 }
