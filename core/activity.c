@@ -14,13 +14,6 @@
 #include "redact.h"
 #include "util.h"
 
-static int step_done(ferry_store *st, sqlite3_stmt *s, ferry_error *err, const char *what)
-{
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, what);
-}
-
 static void bind_id_or_null(sqlite3_stmt *s, int idx, long long id)
 {
     if (id > 0) {
@@ -64,7 +57,7 @@ long long ferry_activity_run_start(ferry_store *st, long long flow_id, int dry_r
     sqlite3_bind_text(s, 2, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 3, dry_run ? 1 : 0);
     sqlite3_bind_int64(s, 4, (long long)getpid());
-    if (step_done(st, s, err, "start run") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "start run") != FERRY_OK) {
         return -1;
     }
     return sqlite3_last_insert_rowid(ferry_store_db(st));
@@ -92,7 +85,7 @@ int ferry_activity_run_finish(ferry_store *st, long long run_id, const char *sta
     sqlite3_bind_int64(s, 8, c ? c->source_calls : 0);
     sqlite3_bind_int64(s, 9, c ? c->target_calls : 0);
     bind_safe_text(s, 10, message);
-    return step_done(st, s, err, "finish run");
+    return ferry_store_step_done(st, s, err, "finish run");
 }
 
 int ferry_activity_runs_recover(ferry_store *st, long long flow_id, ferry_error *err)
@@ -138,7 +131,7 @@ int ferry_activity_event(ferry_store *st, const ferry_event *ev, ferry_error *er
     ferry_store_bind_text(s, 8, ev->record_key);
     bind_safe_text(s, 9, ev->message);
     bind_safe_json(s, 10, ev->data);
-    return step_done(st, s, err, "write event");
+    return ferry_store_step_done(st, s, err, "write event");
 }
 
 int ferry_activity_dead_put(ferry_store *st, long long flow_id, const char *entity, const char *source_key,
@@ -168,7 +161,7 @@ int ferry_activity_dead_put(ferry_store *st, long long flow_id, const char *enti
     bind_safe_json(s, 8, record);
     bind_safe_json(s, 9, payload);
     bind_safe_json(s, 10, response);
-    return step_done(st, s, err, "write dead letter");
+    return ferry_store_step_done(st, s, err, "write dead letter");
 }
 
 int ferry_activity_dead_resolve(ferry_store *st, long long flow_id, const char *entity, const char *source_key,
@@ -186,7 +179,7 @@ int ferry_activity_dead_resolve(ferry_store *st, long long flow_id, const char *
     sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, source_key, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 4, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-    return step_done(st, s, err, "resolve dead letter");
+    return ferry_store_step_done(st, s, err, "resolve dead letter");
 }
 
 static void put_text(json_t *o, const char *key, sqlite3_stmt *s, int col)
@@ -275,7 +268,7 @@ int ferry_activity_dead_set_status(ferry_store *st, long long id, const char *st
     sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_text(s, 2, status, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s, 3, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-    if (step_done(st, s, err, "update dead letter") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "update dead letter") != FERRY_OK) {
         return FERRY_FATAL;
     }
     if (sqlite3_changes(ferry_store_db(st)) == 0) {
@@ -323,7 +316,7 @@ int ferry_activity_alert(ferry_store *st, const char *kind, long long flow_id, l
     bind_id_or_null(s, 3, flow_id);
     bind_id_or_null(s, 4, connection_id);
     bind_safe_text(s, 5, message);
-    return step_done(st, s, err, "write alert");
+    return ferry_store_step_done(st, s, err, "write alert");
 }
 
 static int level_rank(const char *level)
@@ -422,7 +415,7 @@ static long delete_with(ferry_store *st, const char *sql, const char *param, fer
         return -1;
     }
     sqlite3_bind_text(s, 1, param, -1, SQLITE_TRANSIENT);
-    if (step_done(st, s, err, "purge") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "purge") != FERRY_OK) {
         return -1;
     }
     return (long)sqlite3_changes(ferry_store_db(st));

@@ -182,10 +182,9 @@ static int write_settings(ferry_store *st, long long id, const ferry_setting_spe
             sqlite3_bind_int(s, 4, secret);
             sqlite3_bind_text(s, 5, ts, -1, SQLITE_TRANSIENT);
         }
-        int rc = sqlite3_step(s);
-        ferry_store_done(s);
-        if (rc != SQLITE_DONE) {
-            return ferry_store_error(st, err, "save setting");
+        int rc = ferry_store_step_done(st, s, err, "save setting");
+        if (rc != FERRY_OK) {
+            return rc;
         }
     }
     return FERRY_OK;
@@ -440,10 +439,9 @@ int ferry_connection_remove(ferry_store *st, const char *name, ferry_error *err)
         return FERRY_FATAL;
     }
     sqlite3_bind_int64(s, 1, c->id);
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
+    int rc = ferry_store_step_done(st, s, err, "remove connection");
     ferry_connection_free(c);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "remove connection");
+    return rc;
 }
 
 json_t *ferry_connection_to_public_json(const ferry_connection *c, const ferry_setting_spec *spec)
@@ -514,9 +512,7 @@ int ferry_connection_state_set(ferry_store *st, long long id, const char *key, c
         ferry_store_bind_json(s, 3, value);
         sqlite3_bind_text(s, 4, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
     }
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "write state");
+    return ferry_store_step_done(st, s, err, "write state");
 }
 
 /* One attempt: insert, or take over an expired lock, or re-take our own.  1 = got it. */

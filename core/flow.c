@@ -297,13 +297,6 @@ static long long connection_id(ferry_store *st, const char *name, ferry_error *e
     return id;
 }
 
-static int step_done(ferry_store *st, sqlite3_stmt *s, ferry_error *err, const char *what)
-{
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, what);
-}
-
 static int write_settings_and_maps(ferry_store *st, long long flow_id, const json_t *doc, ferry_error *err)
 {
     sqlite3_stmt *s = ferry_store_prepare(st, "DELETE FROM flow_settings WHERE flow_id=?1", err);
@@ -311,7 +304,7 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
         return FERRY_FATAL;
     }
     sqlite3_bind_int64(s, 1, flow_id);
-    if (step_done(st, s, err, "clear flow settings") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "clear flow settings") != FERRY_OK) {
         return FERRY_FATAL;
     }
     s = ferry_store_prepare(st, "DELETE FROM value_maps WHERE flow_id=?1", err);
@@ -319,7 +312,7 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
         return FERRY_FATAL;
     }
     sqlite3_bind_int64(s, 1, flow_id);
-    if (step_done(st, s, err, "clear value maps") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "clear value maps") != FERRY_OK) {
         return FERRY_FATAL;
     }
     const char *key;
@@ -335,7 +328,7 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
         sqlite3_bind_int64(s, 1, flow_id);
         sqlite3_bind_text(s, 2, key, -1, SQLITE_TRANSIENT);
         ferry_store_bind_json(s, 3, v);
-        if (step_done(st, s, err, "save flow setting") != FERRY_OK) {
+        if (ferry_store_step_done(st, s, err, "save flow setting") != FERRY_OK) {
             return FERRY_FATAL;
         }
     }
@@ -354,7 +347,7 @@ static int write_settings_and_maps(ferry_store *st, long long flow_id, const jso
             sqlite3_bind_text(s, 2, map, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 3, from, -1, SQLITE_TRANSIENT);
             sqlite3_bind_text(s, 4, json_string_value(to), -1, SQLITE_TRANSIENT);
-            if (step_done(st, s, err, "save value map") != FERRY_OK) {
+            if (ferry_store_step_done(st, s, err, "save value map") != FERRY_OK) {
                 return FERRY_FATAL;
             }
         }
@@ -431,7 +424,7 @@ int ferry_flow_import(ferry_store *st, const ferry_loader *loader, const json_t 
     sqlite3_bind_int(s, 8, enabled == NULL || json_is_true(enabled));
     ferry_store_bind_text(s, 9, desc && json_is_string(desc) ? json_string_value(desc) : NULL);
     sqlite3_bind_text(s, 10, ts, -1, SQLITE_TRANSIENT);
-    if (step_done(st, s, err, "save flow") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "save flow") != FERRY_OK) {
         ferry_flow_free(existing);
         ferry_store_rollback(st);
         return FERRY_FATAL;
@@ -588,7 +581,7 @@ int ferry_flow_set_enabled(ferry_store *st, const char *name, int enabled, ferry
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(s, 2, enabled ? 1 : 0);
     sqlite3_bind_text(s, 3, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-    if (step_done(st, s, err, "enable flow") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "enable flow") != FERRY_OK) {
         return FERRY_FATAL;
     }
     if (sqlite3_changes(ferry_store_db(st)) == 0) {
@@ -604,7 +597,7 @@ int ferry_flow_remove(ferry_store *st, const char *name, ferry_error *err)
         return FERRY_FATAL;
     }
     sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-    if (step_done(st, s, err, "remove flow") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "remove flow") != FERRY_OK) {
         return FERRY_FATAL;
     }
     if (sqlite3_changes(ferry_store_db(st)) == 0) {

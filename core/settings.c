@@ -104,9 +104,7 @@ int ferry_settings_set(ferry_store *st, const char *name, const char *value, fer
         sqlite3_bind_text(s, 2, value, -1, SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 3, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
     }
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "save setting");
+    return ferry_store_step_done(st, s, err, "save setting");
 }
 
 json_t *ferry_settings_all(ferry_store *st)

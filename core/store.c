@@ -320,6 +320,13 @@ void ferry_store_done(sqlite3_stmt *stmt)
     }
 }
 
+int ferry_store_step_done(ferry_store *st, sqlite3_stmt *stmt, ferry_error *err, const char *what)
+{
+    int rc = sqlite3_step(stmt);
+    ferry_store_done(stmt);
+    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, what);
+}
+
 int ferry_store_bind_json(sqlite3_stmt *stmt, int idx, const json_t *value)
 {
     if (value == NULL) {

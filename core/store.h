@@ -72,6 +72,12 @@ void ferry_store_done(sqlite3_stmt *stmt);
 /* Fill err from the last SQLite error on this store, naming `what`; returns FERRY_FATAL (or FERRY_RETRY when busy). */
 int ferry_store_error(ferry_store *st, ferry_error *err, const char *what);
 
+/*
+ * Step a statement that returns no rows (INSERT, UPDATE, DELETE) and release
+ * it (ferry_store_done): FERRY_OK, or ferry_store_error naming `what`.
+ */
+int ferry_store_step_done(ferry_store *st, sqlite3_stmt *stmt, ferry_error *err, const char *what);
+
 /* Bind a JSON value as compact text (NULL binds SQL NULL); and read a column as JSON (new reference or NULL). */
 int ferry_store_bind_json(sqlite3_stmt *stmt, int idx, const json_t *value);
 json_t *ferry_store_column_json(sqlite3_stmt *stmt, int col);

@@ -10,11 +10,22 @@
 #include "error.h"
 #include "util.h"
 
-static int step_done(ferry_store *st, sqlite3_stmt *s, ferry_error *err, const char *what)
+/* ?1..?3 name the id map row of a source record. */
+static void bind_idmap_row(sqlite3_stmt *s, long long flow_id, const char *entity, const char *source_key)
 {
-    int rc = sqlite3_step(s);
-    ferry_store_done(s);
-    return rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, what);
+    sqlite3_bind_int64(s, 1, flow_id);
+    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, source_key, -1, SQLITE_TRANSIENT);
+}
+
+/* ?1..?4 name a target index entry. */
+static void bind_index_entry(sqlite3_stmt *s, long long connection_id, const char *entity, const char *key_name,
+                             const char *key_value)
+{
+    sqlite3_bind_int64(s, 1, connection_id);
+    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 3, key_name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s, 4, key_value, -1, SQLITE_TRANSIENT);
 }
 
 int ferry_syncstate_cursor_get(ferry_store *st, long long flow_id, const char *entity, json_t **cursor,
@@ -51,7 +62,7 @@ int ferry_syncstate_cursor_set(ferry_store *st, long long flow_id, const char *e
     sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
     ferry_store_bind_json(s, 3, cursor ? cursor : json_null());
     sqlite3_bind_text(s, 4, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-    return step_done(st, s, err, "write cursor");
+    return ferry_store_step_done(st, s, err, "write cursor");
 }
 
 int ferry_syncstate_reset(ferry_store *st, long long flow_id, int ids, ferry_error *err)
@@ -65,7 +76,7 @@ int ferry_syncstate_reset(ferry_store *st, long long flow_id, int ids, ferry_err
         return FERRY_FATAL;
     }
     sqlite3_bind_int64(s, 1, flow_id);
-    if (step_done(st, s, err, "reset cursor") != FERRY_OK) {
+    if (ferry_store_step_done(st, s, err, "reset cursor") != FERRY_OK) {
         ferry_store_rollback(st);
         return FERRY_FATAL;
     }
@@ -76,7 +87,7 @@ int ferry_syncstate_reset(ferry_store *st, long long flow_id, int ids, ferry_err
             return FERRY_FATAL;
         }
         sqlite3_bind_int64(s, 1, flow_id);
-        if (step_done(st, s, err, "clear id map") != FERRY_OK) {
+        if (ferry_store_step_done(st, s, err, "clear id map") != FERRY_OK) {
             ferry_store_rollback(st);
             return FERRY_FATAL;
         }
@@ -133,9 +144,7 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
     if (s == NULL) {
         return FERRY_FATAL;
     }
-    sqlite3_bind_int64(s, 1, flow_id);
-    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, source_key, -1, SQLITE_TRANSIENT);
+    bind_idmap_row(s, flow_id, entity, source_key);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *found = 1;
@@ -170,9 +179,7 @@ int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, cons
     if (s == NULL) {
         return FERRY_FATAL;
     }
-    sqlite3_bind_int64(s, 1, flow_id);
-    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, source_key, -1, SQLITE_TRANSIENT);
+    bind_idmap_row(s, flow_id, entity, source_key);
     sqlite3_bind_text(s, 4, e->state, -1, SQLITE_TRANSIENT);
     ferry_store_bind_text(s, 5, e->target_id);
     ferry_store_bind_text(s, 6, e->target_ref);
@@ -188,7 +195,7 @@ int ferry_idmap_put(ferry_store *st, long long flow_id, const char *entity, cons
     sqlite3_bind_text(s, 12, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
     ferry_store_bind_text(s, 13, e->source_id);
     ferry_store_bind_text(s, 14, e->pending);
-    return step_done(st, s, err, "write id map");
+    return ferry_store_step_done(st, s, err, "write id map");
 }
 
 int ferry_idmap_pending(ferry_store *st, long long flow_id, json_t **rows, ferry_error *err)
@@ -252,10 +259,7 @@ int ferry_target_index_get(ferry_store *st, long long connection_id, const char 
     if (s == NULL) {
         return FERRY_FATAL;
     }
-    sqlite3_bind_int64(s, 1, connection_id);
-    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, key_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, key_value, -1, SQLITE_TRANSIENT);
+    bind_index_entry(s, connection_id, entity, key_name, key_value);
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         *target_id = dup_col(s, 0);
@@ -280,14 +284,11 @@ int ferry_target_index_put(ferry_store *st, long long connection_id, const char 
     if (s == NULL) {
         return FERRY_FATAL;
     }
-    sqlite3_bind_int64(s, 1, connection_id);
-    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, key_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, key_value, -1, SQLITE_TRANSIENT);
+    bind_index_entry(s, connection_id, entity, key_name, key_value);
     sqlite3_bind_text(s, 5, target_id, -1, SQLITE_TRANSIENT);
     ferry_store_bind_json(s, 6, data);
     sqlite3_bind_text(s, 7, ferry_store_timestamp(ts, sizeof(ts)), -1, SQLITE_TRANSIENT);
-    return step_done(st, s, err, "write target index");
+    return ferry_store_step_done(st, s, err, "write target index");
 }
 
 int ferry_target_index_clear(ferry_store *st, long long connection_id, const char *entity, ferry_error *err)
@@ -298,7 +299,7 @@ int ferry_target_index_clear(ferry_store *st, long long connection_id, const cha
     }
     sqlite3_bind_int64(s, 1, connection_id);
     sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    return step_done(st, s, err, "clear target index");
+    return ferry_store_step_done(st, s, err, "clear target index");
 }
 
 int ferry_target_index_forget(ferry_store *st, long long connection_id, const char *entity, const char *key_name,
@@ -309,11 +310,8 @@ int ferry_target_index_forget(ferry_store *st, long long connection_id, const ch
     if (s == NULL) {
         return FERRY_FATAL;
     }
-    sqlite3_bind_int64(s, 1, connection_id);
-    sqlite3_bind_text(s, 2, entity, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 3, key_name, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(s, 4, key_value, -1, SQLITE_TRANSIENT);
-    return step_done(st, s, err, "forget a target index entry");
+    bind_index_entry(s, connection_id, entity, key_name, key_value);
+    return ferry_store_step_done(st, s, err, "forget a target index entry");
 }
 
 char *ferry_syncstate_hash(const json_t *value)
