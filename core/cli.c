@@ -220,6 +220,16 @@ ferry_store *ferry_cli_store(ferry_cli *cli, int create, int *exit_code)
     return s->store;
 }
 
+int ferry_cli_named_store(ferry_cli *cli, ferry_cli_args *a, int idx, const char *which, ferry_store **st)
+{
+    if (idx >= a->argc) {
+        return ferry_cli_usage_error(a->command, "%s", which);
+    }
+    int rc = FERRY_EXIT_OK;
+    *st = ferry_cli_store(cli, 0, &rc);
+    return *st != NULL ? FERRY_EXIT_OK : rc;
+}
+
 ferry_loader *ferry_cli_loader(ferry_cli *cli)
 {
     cli_state *s = state_of(cli);

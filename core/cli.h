@@ -129,4 +129,12 @@ int ferry_cli_parse(ferry_cli *cli, ferry_cli_args *a, const char *usage, const 
 /* The exit code to return after ferry_cli_parse returned a negative value. */
 #define FERRY_CLI_PARSE_EXIT(idx) ((idx) == -2 ? 0 : 2)
 
+/*
+ * The store for a subcommand about one named object (operand idx): a usage
+ * error saying `which` ("which flow?") when the operand is missing, else the
+ * existing store (not created) in *st.  FERRY_EXIT_OK, or the exit code to
+ * stop with (the message is printed).
+ */
+int ferry_cli_named_store(ferry_cli *cli, ferry_cli_args *a, int idx, const char *which, struct ferry_store **st);
+
 #endif /* FERRY_CLI_H */

@@ -194,7 +194,7 @@ static int cmd_list(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
     int rc = FERRY_EXIT_OK;
     ferry_store *st = ferry_cli_store(cli, 1, &rc);
@@ -225,27 +225,15 @@ static int cmd_list(ferry_cli *cli, ferry_cli_args *a)
     return FERRY_EXIT_OK;
 }
 
-static int need_name(ferry_cli_args *a, int idx)
-{
-    if (idx >= a->argc) {
-        ferry_cli_usage_error(a->command, "which connection?");
-        return 0;
-    }
-    return 1;
-}
-
 static int cmd_show(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (!need_name(a, idx)) {
-        return FERRY_EXIT_USAGE;
-    }
-    int rc = FERRY_EXIT_OK;
-    ferry_store *st = ferry_cli_store(cli, 0, &rc);
-    if (st == NULL) {
+    ferry_store *st;
+    int rc = ferry_cli_named_store(cli, a, idx, "which connection?", &st);
+    if (rc != FERRY_EXIT_OK) {
         return rc;
     }
     ferry_connection *c = NULL;
@@ -278,14 +266,11 @@ static int cmd_test(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (!need_name(a, idx)) {
-        return FERRY_EXIT_USAGE;
-    }
-    int rc = FERRY_EXIT_OK;
-    ferry_store *st = ferry_cli_store(cli, 0, &rc);
-    if (st == NULL) {
+    ferry_store *st;
+    int rc = ferry_cli_named_store(cli, a, idx, "which connection?", &st);
+    if (rc != FERRY_EXIT_OK) {
         return rc;
     }
     ferry_error err;
@@ -330,14 +315,11 @@ static int cmd_remove(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (!need_name(a, idx)) {
-        return FERRY_EXIT_USAGE;
-    }
-    int rc = FERRY_EXIT_OK;
-    ferry_store *st = ferry_cli_store(cli, 0, &rc);
-    if (st == NULL) {
+    ferry_store *st;
+    int rc = ferry_cli_named_store(cli, a, idx, "which connection?", &st);
+    if (rc != FERRY_EXIT_OK) {
         return rc;
     }
     ferry_error err;
@@ -355,17 +337,14 @@ static int cmd_set(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (!need_name(a, idx)) {
-        return FERRY_EXIT_USAGE;
-    }
-    if (idx + 1 >= a->argc) {
+    if (idx + 1 == a->argc) { /* a name and nothing after it */
         return ferry_cli_usage_error(a->command, "nothing to set (NAME=VALUE, or NAME= to unset)");
     }
-    int rc = FERRY_EXIT_OK;
-    ferry_store *st = ferry_cli_store(cli, 0, &rc);
-    if (st == NULL) {
+    ferry_store *st;
+    int rc = ferry_cli_named_store(cli, a, idx, "which connection?", &st);
+    if (rc != FERRY_EXIT_OK) {
         return rc;
     }
     ferry_error err;
@@ -407,14 +386,11 @@ static int cmd_authorize(ferry_cli *cli, ferry_cli_args *a)
 {
     int idx = ferry_cli_parse(cli, a, connection_usage, NULL, NULL, NULL, NULL);
     if (idx < 0) {
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (!need_name(a, idx)) {
-        return FERRY_EXIT_USAGE;
-    }
-    int rc = FERRY_EXIT_OK;
-    ferry_store *st = ferry_cli_store(cli, 0, &rc);
-    if (st == NULL) {
+    ferry_store *st;
+    int rc = ferry_cli_named_store(cli, a, idx, "which connection?", &st);
+    if (rc != FERRY_EXIT_OK) {
         return rc;
     }
     return ferry_cli_authorize(cli, st, a->argv[idx], a->command);
@@ -450,7 +426,7 @@ static int cmd_action(ferry_cli *cli, ferry_cli_args *a)
     int idx = ferry_cli_parse(cli, a, connection_usage, opts, "a:", action_option, &o);
     if (idx < 0 || o.bad) {
         json_decref(o.args);
-        return idx == -2 ? FERRY_EXIT_OK : FERRY_EXIT_USAGE;
+        return FERRY_CLI_PARSE_EXIT(idx);
     }
     if (idx + 1 >= a->argc) {
         json_decref(o.args);

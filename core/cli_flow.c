@@ -262,10 +262,7 @@ static int cmd_list(ferry_cli *cli, ferry_cli_args *a)
 /* Load the flow named by the first operand. */
 static int load_named(ferry_cli *cli, ferry_cli_args *a, int idx, ferry_store **st, ferry_flow **flow)
 {
-    if (idx >= a->argc) {
-        return ferry_cli_usage_error(a->command, "which flow?");
-    }
-    int rc = open_store(cli, 0, st);
+    int rc = ferry_cli_named_store(cli, a, idx, "which flow?", st);
     if (rc != FERRY_EXIT_OK) {
         return rc;
     }
@@ -314,11 +311,8 @@ static int cmd_enable(ferry_cli *cli, ferry_cli_args *a, int enabled)
     if (idx < 0) {
         return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (idx >= a->argc) {
-        return ferry_cli_usage_error(a->command, "which flow?");
-    }
     ferry_store *st;
-    int rc = open_store(cli, 0, &st);
+    int rc = ferry_cli_named_store(cli, a, idx, "which flow?", &st);
     if (rc != FERRY_EXIT_OK) {
         return rc;
     }
@@ -456,11 +450,8 @@ static int cmd_remove(ferry_cli *cli, ferry_cli_args *a)
     if (idx < 0) {
         return FERRY_CLI_PARSE_EXIT(idx);
     }
-    if (idx >= a->argc) {
-        return ferry_cli_usage_error(a->command, "which flow?");
-    }
     ferry_store *st;
-    int rc = open_store(cli, 0, &st);
+    int rc = ferry_cli_named_store(cli, a, idx, "which flow?", &st);
     if (rc != FERRY_EXIT_OK) {
         return rc;
     }
