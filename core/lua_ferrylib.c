@@ -403,15 +403,21 @@ static int d_valid(lua_State *L)
     return 1;
 }
 
-static int d_add(lua_State *L)
+/* op folded over all the arguments, left to right (ferry.decimal.add and .mul take any number). */
+static int fold_arguments(lua_State *L, const char *name, int (*op)(ferry_money, ferry_money, ferry_money *))
 {
     int n = lua_gettop(L);
     ferry_money acc = check_decimal(L, 1);
     for (int i = 2; i <= n; i++) {
-        money_result(L, "ferry.decimal.add", ferry_money_add(acc, check_decimal(L, i), &acc));
+        money_result(L, name, op(acc, check_decimal(L, i), &acc));
     }
     push_money_text(L, acc);
     return 1;
+}
+
+static int d_add(lua_State *L)
+{
+    return fold_arguments(L, "ferry.decimal.add", ferry_money_add);
 }
 
 static int d_sub(lua_State *L)
@@ -424,13 +430,7 @@ static int d_sub(lua_State *L)
 
 static int d_mul(lua_State *L)
 {
-    int n = lua_gettop(L);
-    ferry_money acc = check_decimal(L, 1);
-    for (int i = 2; i <= n; i++) {
-        money_result(L, "ferry.decimal.mul", ferry_money_mul(acc, check_decimal(L, i), &acc));
-    }
-    push_money_text(L, acc);
-    return 1;
+    return fold_arguments(L, "ferry.decimal.mul", ferry_money_mul);
 }
 
 static int d_div(lua_State *L)

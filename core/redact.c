@@ -46,17 +46,23 @@ static const char *const secret_names[] = {"authorization",
                                            "token",
                                            NULL};
 
-int ferry_redact_is_secret_name(const char *name)
+/* True when `name` is one of `names` (ASCII case-insensitive); a NULL list has none. */
+static int name_in(const char *name, const char *const *names)
 {
-    if (name == NULL) {
+    if (names == NULL) {
         return 0;
     }
-    for (size_t i = 0; secret_names[i] != NULL; i++) {
-        if (strcasecmp(name, secret_names[i]) == 0) {
+    for (size_t i = 0; names[i] != NULL; i++) {
+        if (strcasecmp(name, names[i]) == 0) {
             return 1;
         }
     }
     return 0;
+}
+
+int ferry_redact_is_secret_name(const char *name)
+{
+    return name != NULL && name_in(name, secret_names);
 }
 
 /* Add one value to the registry; the caller holds registry_lock. */
@@ -180,19 +186,6 @@ char *ferry_redact_text(const char *text)
     }
     pthread_mutex_unlock(&registry_lock);
     return out;
-}
-
-static int name_in(const char *name, const char *const *names)
-{
-    if (names == NULL) {
-        return 0;
-    }
-    for (size_t i = 0; names[i] != NULL; i++) {
-        if (strcasecmp(name, names[i]) == 0) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* ASCII case-insensitive substring test. */

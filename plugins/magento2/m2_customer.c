@@ -37,23 +37,12 @@ static json_t *attributes_of(const json_t *native)
     json_t *attrs = json_object();
     static const char *const plain[] = {"group_id", "dob",        "gender", "website_id", "store_id", "created_in",
                                         "taxvat",   "middlename", "prefix", "suffix",     NULL};
-    for (int i = 0; plain[i] != NULL; i++) {
-        const char *v = m2_json_text(native, plain[i]);
-        m2_set_str(attrs, plain[i], v);
-    }
+    m2_copy_texts(attrs, native, plain);
     json_t *subscribed = m2_path(native, "extension_attributes", "is_subscribed", NULL);
     if (json_is_boolean(subscribed)) {
         json_object_set(attrs, "is_subscribed", subscribed);
     }
-    size_t i;
-    json_t *ca;
-    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
-        const char *code = m2_str(ca, "attribute_code");
-        json_t *value = json_object_get(ca, "value");
-        if (code != NULL && value != NULL) {
-            json_object_set(attrs, code, value);
-        }
-    }
+    m2_copy_custom_attributes(attrs, native);
     return attrs;
 }
 

@@ -43,22 +43,12 @@ static json_t *attributes_of(const json_t *native)
 {
     json_t *attrs = json_object();
     static const char *const plain[] = {"attribute_set_id", "visibility", "status", NULL};
-    for (int i = 0; plain[i] != NULL; i++) {
-        m2_set_str(attrs, plain[i], m2_json_text(native, plain[i]));
-    }
+    m2_copy_texts(attrs, native, plain);
     json_t *websites = m2_path(native, "extension_attributes", "website_ids", NULL);
     if (json_is_array(websites)) {
         json_object_set(attrs, "website_ids", websites);
     }
-    size_t i;
-    json_t *ca;
-    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
-        const char *code = m2_str(ca, "attribute_code");
-        json_t *value = json_object_get(ca, "value");
-        if (code != NULL && value != NULL) {
-            json_object_set(attrs, code, value);
-        }
-    }
+    m2_copy_custom_attributes(attrs, native);
     return attrs;
 }
 

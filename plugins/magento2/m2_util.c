@@ -110,6 +110,26 @@ const char *m2_str(const json_t *obj, const char *key)
     return s != NULL && s[0] != '\0' ? s : NULL;
 }
 
+void m2_copy_texts(json_t *obj, const json_t *native, const char *const *keys)
+{
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        m2_set_str(obj, keys[i], m2_json_text(native, keys[i]));
+    }
+}
+
+void m2_copy_custom_attributes(json_t *obj, const json_t *native)
+{
+    size_t i;
+    json_t *ca;
+    json_array_foreach (json_object_get(native, "custom_attributes"), i, ca) {
+        const char *code = m2_str(ca, "attribute_code");
+        json_t *value = json_object_get(ca, "value");
+        if (code != NULL && value != NULL) {
+            json_object_set(obj, code, value);
+        }
+    }
+}
+
 json_t *m2_path(const json_t *obj, ...)
 {
     va_list ap;

@@ -45,6 +45,12 @@ void m2_set_new(json_t *obj, const char *key, json_t *value);
 /* obj[key] when it is a non-empty string, else NULL (borrowed). */
 const char *m2_str(const json_t *obj, const char *key);
 
+/* Set obj[key] = native[key] as text (m2_json_text) for each of the NULL-terminated `keys` native has. */
+void m2_copy_texts(json_t *obj, const json_t *native, const char *const *keys);
+
+/* Copy native's custom_attributes ([{"attribute_code": c, "value": v}]) into obj as c: v. */
+void m2_copy_custom_attributes(json_t *obj, const json_t *native);
+
 /* Follow a path of object keys ("a", "b", NULL) and return the value (borrowed) or NULL. */
 json_t *m2_path(const json_t *obj, ...);
 
