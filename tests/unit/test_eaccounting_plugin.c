@@ -462,10 +462,7 @@ TEST(expired_token_mid_run_refreshes_and_rotates)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *before = connection_settings("ea");
     json_t *found = NULL;
     CHECK_INT_EQ(find(ep, "customer", "email", "nobody@example.com", &found, &err), FERRY_OK);
@@ -490,10 +487,7 @@ TEST(token_near_expiry_is_refreshed_before_the_call)
     set_setting("ea", "access_token_expires_at", "2000-01-01T00:00:00Z");
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     admin_do("POST", "/_emulator/requests/reset", NULL);
     json_t *found = NULL;
     CHECK_INT_EQ(find(ep, "customer", "customer_number", "no-such-number", &found, &err), FERRY_OK);
@@ -569,10 +563,7 @@ TEST(customers_private_and_company_create_and_update)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *c = NULL;
     CHECK_INT_EQ(
         create(ep, "customer",
@@ -642,10 +633,7 @@ TEST(filter_injection_finds_only_the_exact_match)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *c = NULL;
     CHECK_INT_EQ(create(ep, "customer",
                         "{\"key\":\"q\",\"name\":\"Quote O'Brien\",\"email\":\"a'b@x.se\",\"invoice_address\":"
@@ -678,10 +666,7 @@ TEST(read_page_pages_through_every_customer_incrementally)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     for (int i = 0; i < 11; i++) {
         char rec[512];
         snprintf(
@@ -759,10 +744,7 @@ TEST(articles_net_gross_ean_create_and_update)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *a = NULL;
     CHECK_INT_EQ(
         create(ep, "article",
@@ -834,10 +816,7 @@ TEST(documents_of_each_type_carry_the_external_reference)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     char row_by_id[256], row_by_number[256];
     snprintf(row_by_id, sizeof(row_by_id), "{\"article_id\":\"%s\",\"quantity\":\"2\",\"unit_price\":\"125.00\"}",
              article_id);
@@ -945,10 +924,7 @@ TEST(every_error_class)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *c = NULL;
     /* validation with a field */
     CHECK_INT_EQ(create(ep, "customer",
@@ -1036,10 +1012,7 @@ TEST(revoked_authorization_needs_reauth_and_loses_nothing)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     admin_do("POST", "/_emulator/revoke", json_object());
     json_t *found = NULL;
     CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_CONFIG_ERROR);
@@ -1076,10 +1049,7 @@ TEST(reference_data_is_cached_across_opens)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
-    if (ep == NULL) {
-        CHECK(ep != NULL);
-        return;
-    }
+    REQUIRE(ep != NULL);
     json_t *summary = NULL;
     admin_do("POST", "/_emulator/requests/reset", NULL);
     ferry_error_clear(&err);

@@ -180,6 +180,25 @@ static int send_get(ferry_http_client *c, const char *u, ferry_http_response **r
     return ferry_http_send(c, &req, resp, err);
 }
 
+/*
+ * One GET of `path` on a new quick_client(max_attempts), checked to answer
+ * FERRY_OK; the response (free it).  *took_ms (when not NULL) gets how long
+ * the send took.
+ */
+static ferry_http_response *get_ok(int max_attempts, const char *path, long long *took_ms)
+{
+    ferry_http_client *c = quick_client(max_attempts);
+    ferry_http_response *resp = NULL;
+    ferry_error err;
+    long long t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(send_get(c, url(path), &resp, &err), FERRY_OK);
+    if (took_ms != NULL) {
+        *took_ms = ferry_monotonic_ms() - t0;
+    }
+    ferry_http_client_destroy(c);
+    return resp;
+}
+
 /* How many requests the fixture saw for key `key`. */
 static long long server_calls(const char *key)
 {
@@ -514,10 +533,7 @@ TEST(redaction_masks_urls_forms_headers_and_broken_json)
 
 TEST(get_sends_accept_and_user_agent_and_parses_json)
 {
-    ferry_http_client *c = quick_client(3);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/echo?x=1"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(3, "/echo?x=1", NULL);
     if (resp != NULL) {
         CHECK_INT_EQ(resp->status, 200);
         CHECK_INT_EQ(resp->attempts, 1);
@@ -532,7 +548,6 @@ TEST(get_sends_accept_and_user_agent_and_parses_json)
         CHECK_STR_CONTAINS(resp->url, "/echo?x=1");
     }
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(json_body_is_sent_compact_with_its_content_type)
@@ -588,31 +603,21 @@ TEST(get_is_retried_after_503_then_succeeds)
 
 TEST(retry_after_in_seconds_is_honoured)
 {
-    ferry_http_client *c = quick_client(3);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    long long t0 = ferry_monotonic_ms();
-    CHECK_INT_EQ(send_get(c, url("/retry-after/1?key=ras&code=429"), &resp, &err), FERRY_OK);
-    long long took = ferry_monotonic_ms() - t0;
+    long long took;
+    ferry_http_response *resp = get_ok(3, "/retry-after/1?key=ras&code=429", &took);
     CHECK(resp != NULL && resp->status == 200 && resp->attempts == 2);
     CHECK_MSG(took >= 950 && took < 5000, "took %lld ms, expected about 1000 (backoff alone would be <= 10)", took);
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(retry_after_as_http_date_is_honoured)
 {
-    ferry_http_client *c = quick_client(3);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    long long t0 = ferry_monotonic_ms();
     /* the server names the second after next: a wait of 1 to 2 s */
-    CHECK_INT_EQ(send_get(c, url("/retry-after-date?key=rad&secs=1"), &resp, &err), FERRY_OK);
-    long long took = ferry_monotonic_ms() - t0;
+    long long took;
+    ferry_http_response *resp = get_ok(3, "/retry-after-date?key=rad&secs=1", &took);
     CHECK(resp != NULL && resp->status == 200 && resp->attempts == 2);
     CHECK_MSG(took >= 900 && took < 5000, "took %lld ms, expected 1000-2000", took);
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(retry_after_is_capped_by_max_retry_after)
@@ -642,15 +647,11 @@ TEST(retry_after_is_capped_by_max_retry_after)
 
 TEST(spent_retries_return_the_last_answer)
 {
-    ferry_http_client *c = quick_client(3);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/always/503?key=a503"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(3, "/always/503?key=a503", NULL);
     CHECK(resp != NULL && resp->status == 503 && resp->attempts == 3);
     CHECK(resp != NULL && resp->json != NULL);
     CHECK_INT_EQ(server_calls("a503"), 3);
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(retries_stop_at_max_elapsed_time)
@@ -700,14 +701,10 @@ TEST(timeout_gives_a_clear_error_naming_method_and_url)
 
 TEST(connection_reset_is_retried_for_get)
 {
-    ferry_http_client *c = quick_client(3);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/reset?key=rst&times=1"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(3, "/reset?key=rst&times=1", NULL);
     CHECK(resp != NULL && resp->status == 200 && resp->attempts == 2);
     CHECK_INT_EQ(server_calls("rst"), 2);
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(connection_reset_after_post_is_not_retried_and_maybe_applied)
@@ -836,26 +833,18 @@ TEST(truncated_json_is_an_error_naming_url_and_byte_offset)
 
 TEST(json_is_recognised_without_a_content_type)
 {
-    ferry_http_client *c = quick_client(1);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/no-type-json"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(1, "/no-type-json", NULL);
     CHECK(resp != NULL && resp->content_type == NULL && resp->json != NULL);
     CHECK(resp != NULL && json_is_false(json_object_get(resp->json, "typed")));
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(location_is_captured_and_redirects_are_not_followed)
 {
-    ferry_http_client *c = quick_client(1);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/redirect"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(1, "/redirect", NULL);
     CHECK(resp != NULL && resp->status == 302);
     CHECK_STR_EQ(resp != NULL ? resp->location : NULL, "/echo");
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(one_tcp_connection_serves_many_requests)
@@ -1024,15 +1013,11 @@ TEST(quiet_requests_are_recorded_without_bodies)
 
 TEST(recorded_response_is_truncated_to_64_kib)
 {
-    ferry_http_client *c = quick_client(1);
-    ferry_http_response *resp = NULL;
-    ferry_error err;
-    CHECK_INT_EQ(send_get(c, url("/big/200000"), &resp, &err), FERRY_OK);
+    ferry_http_response *resp = get_ok(1, "/big/200000", NULL);
     CHECK(resp != NULL && resp->body_len == 200000 && resp->json != NULL);
     CHECK_INT_EQ(last_response_size, 200000);
     CHECK(last_response_body_len > 0 && last_response_body_len <= FERRY_HTTP_RECORD_MAX);
     ferry_http_response_free(resp);
-    ferry_http_client_destroy(c);
 }
 
 TEST(insecure_client_logs_a_warning)

@@ -29,13 +29,29 @@ static char *db_path(const char *tag)
     return ferry_asprintf("%s/sub/dir/ferry.db", ferry_test_tmpdir(tag));
 }
 
+/* A store created in a new file for test `tag` (*path: its name, to free); *err is cleared. */
+static ferry_store *new_store(const char *tag, char **path, ferry_error *err)
+{
+    ferry_store *st = NULL;
+    *path = db_path(tag);
+    ferry_error_clear(err);
+    CHECK_INT_EQ(ferry_store_open(*path, FERRY_STORE_CREATE, &st, err), FERRY_OK);
+    return st;
+}
+
+/* Connection "shop" (plugin testgood, id 1) with this password. */
+static void add_shop(ferry_store *st, const char *password, ferry_error *err)
+{
+    json_t *settings = json_pack("{s:s, s:s}", "url", "https://x.example", "password", password);
+    CHECK_INT_EQ(ferry_connection_add(st, "shop", "testgood", spec, settings, err), FERRY_OK);
+    json_decref(settings);
+}
+
 TEST(open_creates_file_0600_in_wal_mode_with_foreign_keys)
 {
-    char *path = db_path("create");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    CHECK_INT_EQ(ferry_store_open(path, FERRY_STORE_CREATE, &st, &err), FERRY_OK);
+    ferry_store *st = new_store("create", &path, &err);
     struct stat sb;
     CHECK(stat(path, &sb) == 0);
     CHECK_INT_EQ(sb.st_mode & 0777, 0600);
@@ -65,14 +81,10 @@ TEST(open_without_create_names_the_missing_file)
 
 TEST(migrations_run_once_and_reopen_keeps_data)
 {
-    char *path = db_path("reopen");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    CHECK_INT_EQ(ferry_store_open(path, FERRY_STORE_CREATE, &st, &err), FERRY_OK);
-    json_t *settings = json_pack("{s:s, s:s}", "url", "https://x.example", "password", "pw-very-secret");
-    CHECK_INT_EQ(ferry_connection_add(st, "shop", "testgood", spec, settings, &err), FERRY_OK);
-    json_decref(settings);
+    ferry_store *st = new_store("reopen", &path, &err);
+    add_shop(st, "pw-very-secret", &err);
     ferry_store_close(st);
     CHECK_INT_EQ(ferry_store_open(path, 0, &st, &err), FERRY_OK);
     ferry_connection *c = NULL;
@@ -88,11 +100,9 @@ TEST(migrations_run_once_and_reopen_keeps_data)
 
 TEST(newer_schema_is_refused_and_left_untouched)
 {
-    char *path = db_path("newer");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    CHECK_INT_EQ(ferry_store_open(path, FERRY_STORE_CREATE, &st, &err), FERRY_OK);
+    ferry_store *st = new_store("newer", &path, &err);
     ferry_store_exec(st, "PRAGMA user_version=999; PRAGMA journal_mode=DELETE;", &err);
     ferry_store_close(st);
     struct stat before, after;
@@ -114,11 +124,9 @@ TEST(newer_schema_is_refused_and_left_untouched)
 
 TEST(connection_settings_are_validated_by_name_and_type)
 {
-    char *path = db_path("validate");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    CHECK_INT_EQ(ferry_store_open(path, FERRY_STORE_CREATE, &st, &err), FERRY_OK);
+    ferry_store *st = new_store("validate", &path, &err);
     struct {
         const char *json;
         const char *field;
@@ -149,14 +157,10 @@ TEST(connection_settings_are_validated_by_name_and_type)
 
 TEST(public_view_masks_secrets)
 {
-    char *path = db_path("mask");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    ferry_store_open(path, FERRY_STORE_CREATE, &st, &err);
-    json_t *settings = json_pack("{s:s, s:s}", "url", "https://x.example", "password", "hunter2-secret");
-    ferry_connection_add(st, "shop", "testgood", spec, settings, &err);
-    json_decref(settings);
+    ferry_store *st = new_store("mask", &path, &err);
+    add_shop(st, "hunter2-secret", &err);
     json_t *managed = json_pack("{s:s}", "token", "tok-abcdef-123");
     CHECK_INT_EQ(ferry_connection_update_settings(st, 1, spec, managed, &err), FERRY_OK);
     json_decref(managed);
@@ -178,14 +182,10 @@ TEST(public_view_masks_secrets)
 
 TEST(state_and_cursor_round_trip_as_json)
 {
-    char *path = db_path("state");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    ferry_store_open(path, FERRY_STORE_CREATE, &st, &err);
-    json_t *settings = json_pack("{s:s, s:s}", "url", "https://x.example", "password", "pw");
-    ferry_connection_add(st, "shop", "testgood", spec, settings, &err);
-    json_decref(settings);
+    ferry_store *st = new_store("state", &path, &err);
+    add_shop(st, "pw", &err);
     json_t *v = json_loads("{\"a\":[1,2.5,\"x\",null,{}],\"b\":true}", 0, NULL);
     CHECK_INT_EQ(ferry_connection_state_set(st, 1, "k", v, &err), FERRY_OK);
     json_t *back = NULL;
@@ -223,11 +223,9 @@ TEST(lock_is_exclusive_until_released_or_expired)
 
 TEST(nested_transaction_rollback_undoes_the_outer_one)
 {
-    char *path = db_path("tx");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    ferry_store_open(path, FERRY_STORE_CREATE, &st, &err);
+    ferry_store *st = new_store("tx", &path, &err);
     CHECK_INT_EQ(ferry_store_begin(st, &err), FERRY_OK);
     ferry_store_exec(st, "INSERT INTO settings(name,value,updated_at) VALUES('a','1','t')", &err);
     CHECK_INT_EQ(ferry_store_begin(st, &err), FERRY_OK);
@@ -245,14 +243,10 @@ TEST(nested_transaction_rollback_undoes_the_outer_one)
 
 TEST(id_map_and_dead_letters_round_trip)
 {
-    char *path = db_path("idmap");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    ferry_store_open(path, FERRY_STORE_CREATE, &st, &err);
-    json_t *settings = json_pack("{s:s, s:s}", "url", "https://x.example", "password", "pw");
-    ferry_connection_add(st, "shop", "testgood", spec, settings, &err);
-    json_decref(settings);
+    ferry_store *st = new_store("idmap", &path, &err);
+    add_shop(st, "pw", &err);
     ferry_store_exec(st,
                      "INSERT INTO flows(name,kind,source_connection_id,source_entity,target_connection_id,"
                      "target_entity,created_at,updated_at) VALUES('f','orders',1,'order',1,'document','t','t')",
@@ -297,11 +291,9 @@ TEST(id_map_and_dead_letters_round_trip)
 
 TEST(purge_matching_removes_a_persons_events_only)
 {
-    char *path = db_path("purge");
-    ferry_store *st = NULL;
+    char *path;
     ferry_error err;
-    ferry_error_clear(&err);
-    ferry_store_open(path, FERRY_STORE_CREATE, &st, &err);
+    ferry_store *st = new_store("purge", &path, &err);
     json_t *d1 = json_pack("{s:s}", "email", "Anna.Svensson@example.se");
     json_t *d2 = json_pack("{s:s}", "email", "bo@example.se");
     ferry_event e1 = {0, 0, 0, "info", "read", "order", "100001", "read order", d1};

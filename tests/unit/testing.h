@@ -3,9 +3,9 @@
  *
  * Modelled on collectd's testing.h and Redis's testhelp.h: a test is a
  * function; CHECK-style macros record a failure with file and line and carry
- * on; RUN_TEST prints "ok N - name" or "not ok N - name" (with the failed
- * checks as TAP diagnostics); TEST_MAIN_END prints the plan and the exit
- * status.  Automake's TAP driver counts the results, and scripts/check prints
+ * on (REQUIRE ends the test); RUN_TEST prints "ok N - name" or "not ok N -
+ * name" (with the failed checks as TAP diagnostics); TEST_MAIN_END prints
+ * the plan and the exit status.  Automake's TAP driver counts the results, and scripts/check prints
  * the totals as "N passed, N failed".
  */
 #ifndef FERRY_TESTING_H
@@ -50,6 +50,15 @@ static int testing_current_failed;
     do {                                                                                                               \
         if (!(cond))                                                                                                   \
             TEST_FAIL_("check failed: %s", #cond);                                                                     \
+    } while (0)
+
+/* CHECK, and end the test at once when it fails (for what the rest of the test needs). */
+#define REQUIRE(cond)                                                                                                  \
+    do {                                                                                                               \
+        if (!(cond)) {                                                                                                 \
+            TEST_FAIL_("check failed: %s", #cond);                                                                     \
+            return;                                                                                                    \
+        }                                                                                                              \
     } while (0)
 
 #define CHECK_MSG(cond, ...)                                                                                           \
