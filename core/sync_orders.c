@@ -706,8 +706,8 @@ static void check_totals(ferry_run *run, const json_t *doc, const json_t *create
  * document's total is the shop's (drafts and orders only; a booked invoice
  * cannot change).  Returns FERRY_OK when added (or not needed/possible).
  */
-static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const char *target_id, const totals_check *tc,
-                            json_t **updated, ferry_error *err)
+static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const char *target_id, const json_t *created,
+                            const totals_check *tc, json_t **updated, ferry_error *err)
 {
     *updated = NULL;
     const char *article = run_setting_str(run, "rounding_article");
@@ -733,7 +733,13 @@ static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const 
     json_array_append_new(rows, row);
     int rc = resolve_articles(run, key, doc, err);
     if (rc == FERRY_OK) {
-        rc = run->dst->plugin->desc->update(run->dst->conn, ENT_DOCUMENT, target_id, doc, updated, err);
+        /* The target's answer to the create, so the plugin need not read the document back first. */
+        json_t *sent = json_deep_copy(doc);
+        if (json_object_get(created, "native") != NULL) {
+            json_object_set(sent, "native", json_object_get(created, "native"));
+        }
+        rc = run->dst->plugin->desc->update(run->dst->conn, ENT_DOCUMENT, target_id, sent, updated, err);
+        json_decref(sent);
     }
     if (rc == FERRY_OK) {
         run_event(run, "info", "rounding", key, NULL, "added a rounding row of %s on article %s", price, article);
@@ -1121,7 +1127,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         json_t *updated = NULL;
         ferry_error rerr;
         ferry_error_clear(&rerr);
-        if (add_rounding_row(run, key, doc, str_member(created, "id"), &tc, &updated, &rerr) == FERRY_OK &&
+        if (add_rounding_row(run, key, doc, str_member(created, "id"), created, &tc, &updated, &rerr) == FERRY_OK &&
             updated != NULL) {
             json_decref(created);
             created = updated;

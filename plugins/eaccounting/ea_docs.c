@@ -542,9 +542,21 @@ int ea_docs_update(ferry_conn *c, const char *id, const json_t *rec, json_t **up
     char path[128], what[64];
     if (rc == FERRY_OK) {
         snprintf(path, sizeof(path), "/%s/%s", ea_doc_resource(type), id);
-        snprintf(what, sizeof(what), "read %s", ea_doc_type_name(type));
-        ea_request get = {"GET", path, NULL, NULL, what, "document", 0};
-        rc = ea_api_call(c, &get, &existing, NULL, err);
+        /*
+         * PUT replaces the whole document, so it starts from what eAccounting
+         * holds.  A record that carries the native document as eAccounting
+         * just answered it (the engine adding a rounding row right after the
+         * create) saves reading it again.
+         */
+        const json_t *known = json_object_get(rec, "native");
+        const char *known_id = plugin_json_str(known, "Id");
+        if (json_is_object(known) && known_id != NULL && ferry_streq_nocase(known_id, id)) {
+            existing = json_deep_copy(known);
+        } else {
+            snprintf(what, sizeof(what), "read %s", ea_doc_type_name(type));
+            ea_request get = {"GET", path, NULL, NULL, what, "document", 0};
+            rc = ea_api_call(c, &get, &existing, NULL, err);
+        }
     }
     if (rc == FERRY_OK) {
         json_t *body = json_deep_copy(existing);
