@@ -12,6 +12,7 @@ FERRY_DATADIR, FERRY_TOP_SRCDIR.  Run one file by hand from a build directory:
         python3 ../tests/integration/test_orders.py
 """
 
+import atexit
 import json
 import os
 import shutil
@@ -56,12 +57,23 @@ def have_plugins():
     return all(os.path.exists(os.path.join(PLUGINS, p)) for p in ("magento2.so", "eaccounting.so"))
 
 
+_RUNNING = []
+
+
+@atexit.register
+def _stop_leftovers():
+    """Stop emulators a test could not stop itself (a setUpClass that raised skips tearDownClass)."""
+    for emu in list(_RUNNING):
+        emu.stop()
+
+
 class Emulator:
     """One emulator process; its base URL is the first line it prints."""
 
     def __init__(self, script, args):
         cmd = [sys.executable, os.path.join(SRCDIR, "tests", "emulators", script), "--port", "0"] + list(args)
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        _RUNNING.append(self)
         self.url = self.proc.stdout.readline().strip()
         if not self.url.startswith("http"):
             err = self.proc.stderr.read() if self.proc.poll() is not None else ""
@@ -99,6 +111,8 @@ class Emulator:
         return self.admin("GET", "requests")
 
     def stop(self):
+        if self in _RUNNING:
+            _RUNNING.remove(self)
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
