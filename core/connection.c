@@ -4,9 +4,12 @@
 #include "connection.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "crypto.h"
 #include "error.h"
 #include "redact.h"
 #include "util.h"
@@ -544,6 +547,47 @@ static int try_lock(ferry_store *st, const char *name, const char *owner, long l
     return sqlite3_changes(ferry_store_db(st)) > 0 ? 1 : 0;
 }
 
+char *ferry_store_lock_owner(void)
+{
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    unsigned char nonce[4] = {0};
+    ferry_random_bytes(nonce, sizeof(nonce));
+    return ferry_asprintf("%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), nonce[0], nonce[1], nonce[2], nonce[3]);
+}
+
+/*
+ * The holder of `name` when it is a process of this host that no longer
+ * exists (killed, crashed): its lock is released at once instead of waiting
+ * for the expiry.  Returns 1 when a dead holder's lock was removed.
+ */
+static int release_if_holder_died(ferry_store *st, const char *name)
+{
+    sqlite3_stmt *s = ferry_store_prepare(st, "SELECT owner FROM locks WHERE name=?1", NULL);
+    if (s == NULL) {
+        return 0;
+    }
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    char *owner = sqlite3_step(s) == SQLITE_ROW ? ferry_strdup((const char *)sqlite3_column_text(s, 0)) : NULL;
+    ferry_store_done(s);
+    if (owner == NULL) {
+        return 0;
+    }
+    char host[64] = "host";
+    gethostname(host, sizeof(host) - 1);
+    size_t hlen = strlen(host);
+    int dead = 0;
+    if (strncmp(owner, host, hlen) == 0 && owner[hlen] == ':') {
+        long pid = strtol(owner + hlen + 1, NULL, 10);
+        dead = pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+    }
+    if (dead) {
+        ferry_store_unlock(st, name, owner);
+    }
+    free(owner);
+    return dead;
+}
+
 int ferry_store_lock(ferry_store *st, const char *name, const char *owner, long long ttl_ms, int timeout_ms,
                      ferry_error *err)
 {
@@ -555,6 +599,9 @@ int ferry_store_lock(ferry_store *st, const char *name, const char *owner, long 
         }
         if (got) {
             return FERRY_OK;
+        }
+        if (release_if_holder_died(st, name)) {
+            continue;
         }
         if (ferry_monotonic_ms() >= deadline) {
             return ferry_error_set(err, FERRY_RETRY, NULL, "lock %s is held by another ferry process", name);

@@ -90,4 +90,12 @@ int ferry_store_lock(ferry_store *st, const char *name, const char *owner, long 
                      ferry_error *err);
 void ferry_store_unlock(ferry_store *st, const char *name, const char *owner);
 
+/*
+ * A lock owner name for this process: "host:pid:nonce" (new string).  A lock
+ * whose owner is a process of this host that no longer runs is released at
+ * once by the next ferry_store_lock, so a killed process never blocks others
+ * until the lock expires.
+ */
+char *ferry_store_lock_owner(void);
+
 #endif /* FERRY_CONNECTION_H */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "connection.h"
 #include "engine_run.h"
 #include "error.h"
 #include "log.h"
@@ -237,8 +238,34 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
 
 /* ---- opening and closing a run ------------------------------------------------------ */
 
+/* How long a run holds its flow between two pages before another may take it (a hung run, not a dead one). */
+#define RUN_LOCK_TTL_MS (15LL * 60 * 1000)
+
+/*
+ * One run of a flow at a time: two runs would both see an order without its
+ * intent committed yet and both create it.  A run killed outright leaves its
+ * lock, which the next run takes over at once (the holder is gone).
+ */
+static int run_lock(ferry_run *run, ferry_error *err)
+{
+    if (run->lock_owner == NULL) {
+        run->lock_owner = ferry_store_lock_owner();
+        snprintf(run->lock_name, sizeof(run->lock_name), "flow:%lld:run", run->flow->id);
+    }
+    if (ferry_store_lock(run->st, run->lock_name, run->lock_owner, RUN_LOCK_TTL_MS, 0, err) != FERRY_OK) {
+        return ferry_error_set(err, FERRY_RETRY, NULL,
+                               "flow %s is being run by another ferry process right now; this run did nothing",
+                               run->flow->name);
+    }
+    return FERRY_OK;
+}
+
 static void run_close(ferry_run *run)
 {
+    if (run->lock_owner != NULL) {
+        ferry_store_unlock(run->st, run->lock_name, run->lock_owner);
+        free(run->lock_owner);
+    }
     ferry_endpoint_close(run->src);
     ferry_endpoint_close(run->dst);
     ferry_lua_destroy(run->lua);
@@ -272,6 +299,9 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
     if (!run->flow->enabled && opts->only_keys == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL,
                                "flow %s is disabled (enable it with 'ferry flow enable %s')", flow_name, flow_name);
+    }
+    if (!opts->dry_run && run_lock(run, err) != FERRY_OK) {
+        return err->status;
     }
     run->kind = ferry_flow_kind_find(run->flow->kind);
     if (run->kind == NULL) {
@@ -525,6 +555,10 @@ static int page_loop(ferry_run *run, ferry_error *err)
         json_decref(cursor);
         cursor = next;
         if (!more || (run->opts->limit > 0 && run->result->counts.read >= run->opts->limit)) {
+            break;
+        }
+        /* Still here: hold the flow for another while. */
+        if (run->lock_owner != NULL && (rc = run_lock(run, err)) != FERRY_OK) {
             break;
         }
     }

@@ -53,9 +53,11 @@ struct ferry_run {
     const char *current_key; /* record being processed (for HTTP events) */
     FILE *report;            /* dry-run report stream */
     unsigned indexed;        /* target entities fully prefetched this run (RUN_INDEXED_*) */
-    json_t *dry_created;     /* dry run: "article:NUMBER"/"customer:EMAIL" it would have created -> placeholder id */
-    int payload_events;      /* log what was read, mapped, sent and answered (log_payloads != none) */
-    int native_events;       /* ... and the source's native record too (log_payloads = full) */
+    char *lock_owner;        /* this run's hold on the flow (one run of a flow at a time) */
+    char lock_name[64];
+    json_t *dry_created; /* dry run: "article:NUMBER"/"customer:EMAIL" it would have created -> placeholder id */
+    int payload_events;  /* log what was read, mapped, sent and answered (log_payloads != none) */
+    int native_events;   /* ... and the source's native record too (log_payloads = full) */
 };
 
 /* ---- helpers the pipelines share (engine.c) ------------------------------ */

@@ -353,12 +353,9 @@ int ferry_endpoint_open(ferry_store *st, const ferry_loader *loader, const char 
     hc->row = row;
     hc->spec = pl->desc->settings;
     hc->interactive = (flags & FERRY_ENDPOINT_INTERACTIVE) != 0;
-    char host[64] = "host";
-    gethostname(host, sizeof(host) - 1);
-    unsigned char nonce[4];
-    ferry_random_bytes(nonce, sizeof(nonce));
-    snprintf(hc->lock_owner, sizeof(hc->lock_owner), "%s:%ld:%02x%02x%02x%02x", host, (long)getpid(), nonce[0],
-             nonce[1], nonce[2], nonce[3]);
+    char *owner = ferry_store_lock_owner();
+    ferry_strlcpy(hc->lock_owner, owner ? owner : "ferry", sizeof(hc->lock_owner));
+    free(owner);
     ep->plugin = pl;
     ep->hc = hc;
     *out = ep;

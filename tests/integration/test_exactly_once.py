@@ -143,5 +143,53 @@ class ExactlyOnceUnderSigkill(unittest.TestCase):
         self.assertEqual(len(self.env.documents()), before)
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class OneRunOfAFlowAtATime(unittest.TestCase):
+    """Two runs of one flow at once (an overlapping cron job) would both create the same order."""
+
+    def test_a_second_run_while_one_is_going_does_nothing_and_says_why(self):
+        env = ferrytest.Env(orders=60, seed=12)
+        try:
+            # slow creates keep the first run going
+            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
+                                            "kind": "hang", "seconds": 0.05, "count": 1000000})
+            first = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 30
+            while not env.sql("SELECT 1 FROM locks WHERE name LIKE 'flow:%:run'") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            second = env.ferry("run", "orders", check=False)
+            first.communicate(timeout=120)
+            self.assertEqual(second.returncode, 4, second.stdout + second.stderr)
+            self.assertIn("being run by another ferry process", second.stderr)
+            self.assertIn(first.returncode, (0, 1))
+            for ref, docs in env.documents_by_ref().items():
+                self.assertEqual(len(docs), 1, ref)
+            # the lock is gone with the run: the next one goes ahead
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stderr)
+            self.assertEqual(summary["synced"], 0)
+        finally:
+            env.close()
+
+    def test_a_killed_run_does_not_block_the_next(self):
+        env = ferrytest.Env(orders=30, seed=13)
+        try:
+            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
+                                            "kind": "hang", "seconds": 0.05, "count": 1000000})
+            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env)
+            deadline = time.monotonic() + 30
+            while not env.sql("SELECT 1 FROM locks WHERE name LIKE 'flow:%:run'") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            self.assertTrue(env.sql("SELECT 1 FROM locks WHERE name LIKE 'flow:%:run'"), "the killed run left its lock")
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            self.assertNotIn("being run by another", p.stderr)
+        finally:
+            env.close()
+
+
 if __name__ == "__main__":
     unittest.main()
