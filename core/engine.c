@@ -75,7 +75,8 @@ char *run_source_hash(const json_t *record)
      * A comment written back, a status change ferry made, or a touch of
      * updated_at must not look like an edit: hash what the order says.
      */
-    json_t *copy = json_deep_copy(record);
+    /* A shallow copy: the members are shared, only the dropped keys differ (the native order is big). */
+    json_t *copy = json_copy((json_t *)record);
     static const char *const volatile_keys[] = {"source", "updated_at", "status", "state", "target_fields", NULL};
     for (int i = 0; volatile_keys[i] != NULL; i++) {
         json_object_del(copy, volatile_keys[i]);
@@ -220,12 +221,11 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
             json_object_set_new(data, "sent", body ? body : json_string(ex->request_body));
         }
         /*
-         * What a write got back is kept; a read's answer is not: list pages
-         * repeat what the per-record "read" events already hold, and would
-         * make the log grow with the size of the shop rather than the work.
+         * The client hands over what writes got back and error answers only
+         * (see run_open): list pages repeat what the per-record "read" events
+         * hold, and would make the log grow with the shop rather than the work.
          */
-        int is_read = strcmp(ex->method, "GET") == 0 || strcmp(ex->method, "HEAD") == 0;
-        if (ex->response_body != NULL && (!is_read || ex->status >= 400)) {
+        if (ex->response_body != NULL) {
             json_t *body = json_loads(ex->response_body, JSON_DECODE_ANY, NULL);
             json_object_set_new(data, "received", body ? body : json_string(ex->response_body));
         }
@@ -347,8 +347,11 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
     if (run->src->plugin->desc->read_page == NULL) {
         return ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "plugin %s cannot read pages", run->src->plugin->name);
     }
-    ferry_endpoint_set_recorder(run->src, record_http, run);
-    ferry_endpoint_set_recorder(run->dst, record_http, run);
+    /* Only what the activity log keeps: writes and their answers, and error answers. */
+    unsigned bodies = run->payload_events ? FERRY_HTTP_RECORD_WRITE_BODIES | FERRY_HTTP_RECORD_ERROR_BODIES
+                                          : FERRY_HTTP_RECORD_ERROR_BODIES;
+    ferry_endpoint_set_recorder(run->src, record_http, run, bodies);
+    ferry_endpoint_set_recorder(run->dst, record_http, run, bodies);
     if (ferry_activity_runs_recover(st, run->flow->id, err) != FERRY_OK) {
         return err->status;
     }

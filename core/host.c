@@ -26,6 +26,7 @@ struct ferry_host_conn {
     ferry_http_client *http;
     ferry_http_recorder recorder;
     void *recorder_ud;
+    unsigned record_bodies; /* FERRY_HTTP_RECORD_*, for the HTTP client */
     char lock_owner[128];
     int interactive;
     long calls;
@@ -141,6 +142,7 @@ static ferry_http_client *http_client(ferry_host_conn *hc)
         hc->http = ferry_http_client_create(&o);
         if (hc->http != NULL) {
             ferry_http_set_recorder(hc->http, record_exchange, hc);
+            ferry_http_record_bodies(hc->http, hc->record_bodies);
         }
     }
     return hc->http;
@@ -351,6 +353,7 @@ int ferry_endpoint_open(ferry_store *st, const ferry_loader *loader, const char 
     }
     hc->st = st;
     hc->row = row;
+    hc->record_bodies = FERRY_HTTP_RECORD_ALL_BODIES;
     hc->spec = pl->desc->settings;
     hc->interactive = (flags & FERRY_ENDPOINT_INTERACTIVE) != 0;
     char *owner = ferry_store_lock_owner();
@@ -412,8 +415,12 @@ long ferry_endpoint_calls(const ferry_endpoint *ep)
     return ep->hc->calls;
 }
 
-void ferry_endpoint_set_recorder(ferry_endpoint *ep, ferry_http_recorder fn, void *ud)
+void ferry_endpoint_set_recorder(ferry_endpoint *ep, ferry_http_recorder fn, void *ud, unsigned bodies)
 {
     ep->hc->recorder = fn;
     ep->hc->recorder_ud = ud;
+    ep->hc->record_bodies = bodies;
+    if (ep->hc->http != NULL) {
+        ferry_http_record_bodies(ep->hc->http, bodies);
+    }
 }

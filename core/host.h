@@ -48,8 +48,13 @@ void ferry_endpoint_close(ferry_endpoint *ep);
 /* The number of HTTP requests sent through this endpoint (all attempts). */
 long ferry_endpoint_calls(const ferry_endpoint *ep);
 
-/* Receive every HTTP exchange of this endpoint (for the activity log); NULL removes. */
-void ferry_endpoint_set_recorder(ferry_endpoint *ep, ferry_http_recorder fn, void *ud);
+/*
+ * Receive every HTTP exchange of this endpoint (for the activity log); NULL
+ * removes.  `bodies` (FERRY_HTTP_RECORD_*) says which bodies the recorder
+ * wants: the others are not redacted for it, which saves most of the cost
+ * of reading big pages.
+ */
+void ferry_endpoint_set_recorder(ferry_endpoint *ep, ferry_http_recorder fn, void *ud, unsigned bodies);
 
 /* The endpoint's connection row (borrowed; replaced when settings are reloaded). */
 const ferry_connection *ferry_endpoint_connection(const ferry_endpoint *ep);

@@ -42,6 +42,7 @@ struct ferry_http_client {
     ferry_ratelimit *limits;
     ferry_http_recorder recorder;
     void *recorder_ud;
+    unsigned record_bodies; /* FERRY_HTTP_RECORD_* */
     long connections;
     char errbuf[CURL_ERROR_SIZE];
 };
@@ -115,6 +116,7 @@ ferry_http_client *ferry_http_client_create(const ferry_http_options *opts)
     if (c == NULL) {
         return NULL;
     }
+    c->record_bodies = FERRY_HTTP_RECORD_ALL_BODIES;
     c->connect_timeout_ms = o.connect_timeout_ms > 0 ? o.connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     c->timeout_ms = o.timeout_ms > 0 ? o.timeout_ms : DEFAULT_TIMEOUT_MS;
     c->max_attempts = o.max_attempts > 0 ? o.max_attempts : DEFAULT_MAX_ATTEMPTS;
@@ -165,6 +167,11 @@ void ferry_http_set_recorder(ferry_http_client *client, ferry_http_recorder fn, 
 {
     client->recorder = fn;
     client->recorder_ud = fn != NULL ? ud : NULL;
+}
+
+void ferry_http_record_bodies(ferry_http_client *client, unsigned which)
+{
+    client->record_bodies = which;
 }
 
 int ferry_http_rate_limit(ferry_http_client *client, const char *bucket, int requests, int per_seconds)
@@ -356,12 +363,16 @@ static void record_exchange(ferry_http_client *c, const prepared *p, long status
         return;
     }
     char *req_body = NULL, *rsp_body = NULL;
+    int is_read = strcmp(p->req.method, "GET") == 0 || strcmp(p->req.method, "HEAD") == 0;
+    unsigned want = c->record_bodies;
+    int want_response = (want & (is_read ? FERRY_HTTP_RECORD_READ_BODIES : FERRY_HTTP_RECORD_WRITE_BODIES)) ||
+                        (status >= 400 && (want & FERRY_HTTP_RECORD_ERROR_BODIES));
     if (!(p->req.flags & FERRY_HTTP_QUIET)) {
-        if (p->body != NULL) {
+        if (p->body != NULL && (want & FERRY_HTTP_RECORD_WRITE_BODIES)) {
             req_body = redact_body(p->body, p->body_len, p->body_type, p->req.json, p->req.secret_fields);
             cut_utf8(req_body, FERRY_HTTP_RECORD_MAX);
         }
-        if (resp_body != NULL) {
+        if (resp_body != NULL && want_response) {
             rsp_body = redact_body(resp_body, resp_len, resp_type, resp_json, p->req.secret_fields);
             cut_utf8(rsp_body, FERRY_HTTP_RECORD_MAX);
         }

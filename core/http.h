@@ -113,6 +113,15 @@ void ferry_http_client_destroy(ferry_http_client *client);
 /* Install (or with NULL remove) the recorder that receives every exchange. */
 void ferry_http_set_recorder(ferry_http_client *client, ferry_http_recorder fn, void *ud);
 
+/* Which bodies the recorder gets (redacting a body costs about what parsing it does). */
+#define FERRY_HTTP_RECORD_WRITE_BODIES 0x1u /* bodies of writes (POST, PUT...) and their answers */
+#define FERRY_HTTP_RECORD_READ_BODIES 0x2u  /* answers to reads (GET, HEAD) */
+#define FERRY_HTTP_RECORD_ERROR_BODIES 0x4u /* any answer with a status of 400 or more */
+#define FERRY_HTTP_RECORD_ALL_BODIES 0x7u   /* the default */
+
+/* Choose the bodies recorded (FERRY_HTTP_RECORD_*); the others arrive as NULL. */
+void ferry_http_record_bodies(ferry_http_client *client, unsigned which);
+
 /*
  * Configure token bucket `bucket`: `requests` per `per_seconds`, burst up to
  * `requests`.  Requests naming the bucket wait for a token before each

@@ -1002,7 +1002,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         return outcome;
     }
     if (run->payload_events) {
-        json_t *shown = json_deep_copy(record);
+        json_t *shown = json_copy((json_t *)record); /* shallow: only "source" may be dropped */
         if (!run->native_events) {
             json_object_del(shown, "source"); /* the decoded order says what came; full keeps Magento's JSON */
         }
