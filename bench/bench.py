@@ -795,21 +795,24 @@ def main():
     ap = argparse.ArgumentParser(description="ferry's benchmarks (bench/README.md)")
     ap.add_argument("--build", required=True, help="configured and built ferry build directory")
     ap.add_argument("--sections", default="calls,rate,engine,memory,startup")
-    ap.add_argument("--orders", type=int, default=2000, help="seeded orders, then as many new ones (calls)")
-    ap.add_argument("--rate-orders", type=int, default=1500, help="new orders for the rate-limited run")
-    ap.add_argument("--mem-real", default="1000,10000", help="order counts for memory with real writes")
-    ap.add_argument("--mem-dry", default="1000,10000,100000", help="order counts for memory with --dry-run")
-    ap.add_argument("--engine-seconds", type=float, default=10)
-    ap.add_argument("--startup-reps", type=int, default=15)
+    sizes = {  # option: (default, --quick)
+        "orders": (2000, 500), "rate_orders": (1500, 700), "mem_real": ("1000,10000", "1000,5000"),
+        "mem_dry": ("1000,10000,100000", "1000,10000"), "engine_seconds": (10.0, 5.0), "startup_reps": (15, 7)}
+    ap.add_argument("--orders", type=int, help="seeded orders, then as many new ones (calls; default 2000)")
+    ap.add_argument("--rate-orders", type=int, help="new orders for the rate-limited run (default 1500)")
+    ap.add_argument("--mem-real", help="order counts for memory with real writes (default 1000,10000)")
+    ap.add_argument("--mem-dry", help="order counts for memory with --dry-run (default 1000,10000,100000)")
+    ap.add_argument("--engine-seconds", type=float, help="CPU seconds for bench_engine (default 10)")
+    ap.add_argument("--startup-reps", type=int, help="runs of each startup measure (default 15)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--quick", action="store_true",
-                    help="smaller runs (500 orders, 700 rate-limited, memory up to 10k): for trying bench/run out")
+                    help="smaller runs (500 orders, 700 rate-limited, memory up to 10k) for options not given")
     ap.add_argument("--out", default=os.path.join(BENCH, "results", "latest.json"))
     ap.add_argument("--keep", action="store_true", help="keep the work directory (stores, emulator logs)")
     opt = ap.parse_args()
-    if opt.quick:
-        opt.orders, opt.rate_orders, opt.mem_real, opt.mem_dry = 500, 700, "1000,5000", "1000,10000"
-        opt.engine_seconds, opt.startup_reps = 5, 7
+    for name, (default, quick) in sizes.items():
+        if getattr(opt, name) is None:
+            setattr(opt, name, quick if opt.quick else default)
     opt.mem_real = [int(x) for x in opt.mem_real.split(",") if x]
     opt.mem_dry = [int(x) for x in opt.mem_dry.split(",") if x]
     build = os.path.abspath(opt.build)
