@@ -424,9 +424,14 @@ static int key_selected(const ferry_run *run, const char *key)
     return 0;
 }
 
-/* Process one page; returns FERRY_OK, or the status that stops the run (err set). */
-static int process_page(ferry_run *run, const json_t *records, ferry_error *err)
+/*
+ * Process one page; returns FERRY_OK, or the status that stops the run (err set).
+ * *cut is set when --limit stopped the page before its last record: the page's
+ * cursor must then stay where it was, or the rest of the page is never read.
+ */
+static int process_page(ferry_run *run, const json_t *records, int *cut, ferry_error *err)
 {
+    *cut = 0;
     size_t i;
     json_t *rec;
     json_array_foreach (records, i, rec) {
@@ -456,6 +461,7 @@ static int process_page(ferry_run *run, const json_t *records, ferry_error *err)
             return ferry_error_set(err, FERRY_RETRY, NULL, "stopped by a signal; the next run continues here");
         }
         if (run->opts->limit > 0 && run->result->counts.read >= run->opts->limit) {
+            *cut = i + 1 < json_array_size(records);
             return FERRY_OK;
         }
     }
@@ -508,7 +514,8 @@ static int keys_loop(ferry_run *run, ferry_error *err)
             continue;
         }
         json_t *page = json_pack("[o]", rec);
-        rc = process_page(run, page, err);
+        int cut;
+        rc = process_page(run, page, &cut, err);
         json_decref(page);
         if (rc != FERRY_OK) {
             return rc;
@@ -542,9 +549,10 @@ static int page_loop(ferry_run *run, ferry_error *err)
             }
             break;
         }
-        rc = process_page(run, records, err);
+        int cut = 0;
+        rc = process_page(run, records, &cut, err);
         json_decref(records);
-        if (rc != FERRY_OK) {
+        if (rc != FERRY_OK || cut) {
             json_decref(next);
             break;
         }

@@ -279,7 +279,11 @@ static char *comment_text(const char *doc_type, const char *number, const char *
     const char *what = strcmp(doc_type, "order") == 0           ? "order"
                        : strcmp(doc_type, "invoice_draft") == 0 ? "invoice draft"
                                                                 : "invoice";
-    return ferry_asprintf("ferry: sent to %s as %s %s (id %s)", connection, what, number ? number : "", id ? id : "");
+    /* Drafts have no number until booked: then only the id names the document. */
+    if (number == NULL || number[0] == '\0') {
+        return ferry_asprintf("ferry: sent to %s as %s (id %s)", connection, what, id ? id : "");
+    }
+    return ferry_asprintf("ferry: sent to %s as %s %s (id %s)", connection, what, number, id ? id : "");
 }
 
 /* Write the comment (and status) back; clears the pending mark.  Failures are warnings: retried next run. */
@@ -359,7 +363,9 @@ static int orders_begin(ferry_run *run, ferry_error *err)
     }
     if (rc == FERRY_OK) {
         const char *type = run_setting_str(run, "document_type");
-        json_t *dq = json_pack("{s:i, s:s}", "page_size", 1000, "type", type ? type : "invoice_draft");
+        /* the index keeps id, number and reference only: say so, and the plugin reads only those */
+        json_t *dq = json_pack("{s:i, s:s, s:[s,s,s,s]}", "page_size", 1000, "type", type ? type : "invoice_draft",
+                               "fields", "id", "number", "type", "external_reference");
         rc = prefetch(run, ENT_DOCUMENT, RUN_INDEXED_DOCUMENTS, dq, err);
         json_decref(dq);
     }

@@ -561,3 +561,47 @@ json_t *ea_docmap_from_native(const ferry_conn *c, int type, const json_t *nativ
     json_object_set(r, with_native ? "native" : "source", (json_t *)native);
     return r;
 }
+
+/* The canonical fields ea_docmap_index_of fills. */
+static const char *const index_fields[] = {"key", "id", "number", "type", "external_reference", NULL};
+
+int ea_docmap_index_only(const json_t *fields)
+{
+    if (!json_is_array(fields) || json_array_size(fields) == 0) {
+        return 0;
+    }
+    size_t i;
+    json_t *f;
+    json_array_foreach (fields, i, f) {
+        const char *name = json_string_value(f);
+        int known = 0;
+        for (size_t k = 0; name != NULL && index_fields[k] != NULL; k++) {
+            known |= strcmp(name, index_fields[k]) == 0;
+        }
+        if (!known) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+char *ea_docmap_index_select(const ferry_conn *c, int type)
+{
+    if (type == EA_DOC_DRAFT) {
+        return ferry_strdup(c->ref_field); /* a draft has no number until it is booked */
+    }
+    return ferry_asprintf("%s,%s", type == EA_DOC_ORDER ? "Number" : "InvoiceNumber", c->ref_field);
+}
+
+json_t *ea_docmap_index_of(const ferry_conn *c, int type, const json_t *native)
+{
+    json_t *r = json_object();
+    const char *id = plugin_json_str(native, "Id");
+    plugin_json_set_str(r, "key", id);
+    plugin_json_set_str(r, "id", id);
+    put_number(r, native, type == EA_DOC_ORDER ? "Number" : "InvoiceNumber");
+    json_object_set_new(r, "type", json_string(ea_doc_type_name(type)));
+    const char *ref = plugin_json_str(native, c->ref_field);
+    json_object_set_new(r, "external_reference", ref ? json_string(ref) : json_null());
+    return r;
+}

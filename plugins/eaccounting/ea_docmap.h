@@ -50,4 +50,17 @@ int ea_docmap_to_native(ferry_conn *c, const json_t *rec, int type, int includes
  */
 json_t *ea_docmap_from_native(const ferry_conn *c, int type, const json_t *native, int with_native);
 
+/*
+ * The native members an index of documents needs ("InvoiceNumber,
+ * BuyersOrderReference"): a $select for reads whose caller asked only for
+ * the index fields (see ea_docmap_index_only).  Returns a new string.
+ */
+char *ea_docmap_index_select(const ferry_conn *c, int type);
+
+/* Whether `fields` (the query's "fields" hint, may be NULL) asks for index fields only. */
+int ea_docmap_index_only(const json_t *fields);
+
+/* The index view of a native document: {key, id, number, type, external_reference} (new object). */
+json_t *ea_docmap_index_of(const ferry_conn *c, int type, const json_t *native);
+
 #endif /* EA_DOCMAP_H */

@@ -102,11 +102,17 @@ static int since_query(const ea_read_source *src, const char *since, ferry_buf *
 }
 
 static int read_incremental(ferry_conn *c, const ea_read_source *src, const char *since, const json_t *seen, int page,
-                            int page_size, json_t **items, json_t **next_cursor, int *more, ferry_error *err)
+                            int page_size, const char *select, json_t **items, json_t **next_cursor, int *more,
+                            ferry_error *err)
 {
     ferry_buf filter = FERRY_BUF_INIT;
     char *extra = NULL;
     int rc = since_query(src, since, &filter, &extra, err);
+    if (rc == FERRY_OK && select != NULL) {
+        char *both = extra ? ferry_asprintf("%s&%s", extra, select) : ferry_strdup(select);
+        free(extra);
+        extra = both;
+    }
     if (rc != FERRY_OK) {
         ferry_buf_free(&filter);
         if (rc == FERRY_RECORD_ERROR) {
@@ -130,11 +136,11 @@ static int read_incremental(ferry_conn *c, const ea_read_source *src, const char
     return FERRY_OK;
 }
 
-static int read_full_scan(ferry_conn *c, const ea_read_source *src, int page, int page_size, json_t **items,
-                          json_t **next_cursor, int *more, ferry_error *err)
+static int read_full_scan(ferry_conn *c, const ea_read_source *src, int page, int page_size, const char *select,
+                          json_t **items, json_t **next_cursor, int *more, ferry_error *err)
 {
     ea_page_meta meta;
-    int rc = ea_api_list_page(c, src->resource, NULL, src->scan_order, NULL, page, page_size, items, &meta, err);
+    int rc = ea_api_list_page(c, src->resource, NULL, src->scan_order, select, page, page_size, items, &meta, err);
     if (rc != FERRY_OK) {
         return rc;
     }
@@ -143,8 +149,22 @@ static int read_full_scan(ferry_conn *c, const ea_read_source *src, int page, in
     return FERRY_OK;
 }
 
-int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, const json_t *cursor, json_t **items,
-                 json_t **next_cursor, int *more, ferry_error *err)
+/* "$select=Id,<changed>,<select>" URL-encoded (new string), or NULL for every member. */
+static char *select_param(const ea_read_source *src, const char *select)
+{
+    if (select == NULL || select[0] == '\0') {
+        return NULL;
+    }
+    char *list = src->changed ? ferry_asprintf("Id,%s,%s", src->changed, select) : ferry_asprintf("Id,%s", select);
+    char *enc = list ? ferry_url_encode(list) : NULL;
+    char *param = enc ? ferry_asprintf("$select=%s", enc) : NULL;
+    free(list);
+    free(enc);
+    return param;
+}
+
+int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, const json_t *cursor,
+                 const char *select, json_t **items, json_t **next_cursor, int *more, ferry_error *err)
 {
     *items = NULL;
     *next_cursor = NULL;
@@ -157,13 +177,18 @@ int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, 
     if (json_is_integer(size_v) && json_integer_value(size_v) > 0 && json_integer_value(size_v) <= 10000) {
         page_size = (int)json_integer_value(size_v);
     }
+    char *sel = select_param(src, select);
+    int rc;
     if (src->changed == NULL) {
-        return read_full_scan(c, src, page, page_size, items, next_cursor, more, err);
+        rc = read_full_scan(c, src, page, page_size, sel, items, next_cursor, more, err);
+    } else {
+        const char *since = plugin_json_str(cursor, "since");
+        if (since == NULL && cursor == NULL) {
+            since = plugin_json_str(query, "since");
+        }
+        rc = read_incremental(c, src, since, json_object_get(cursor, "seen"), page, page_size, sel, items, next_cursor,
+                              more, err);
     }
-    const char *since = plugin_json_str(cursor, "since");
-    if (since == NULL && cursor == NULL) {
-        since = plugin_json_str(query, "since");
-    }
-    return read_incremental(c, src, since, json_object_get(cursor, "seen"), page, page_size, items, next_cursor, more,
-                            err);
+    free(sel);
+    return rc;
 }

@@ -35,9 +35,12 @@ typedef struct ea_read_source {
  * One page after `cursor` (NULL: from the beginning, or from query.since
  * when the query has one).  *items is a new array of native objects,
  * *next_cursor a new cursor, *more 1 when there is more to read now.
+ * `select` (may be NULL: every member) names the native members wanted,
+ * comma-separated; Id and the change-time member are always added, since
+ * the cursor needs them.
  */
-int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, const json_t *cursor, json_t **items,
-                 json_t **next_cursor, int *more, ferry_error *err);
+int ea_read_page(ferry_conn *c, const ea_read_source *src, const json_t *query, const json_t *cursor,
+                 const char *select, json_t **items, json_t **next_cursor, int *more, ferry_error *err);
 
 /*
  * Pure part of an incremental step: from the page `data` (ordered by the

@@ -141,8 +141,13 @@ static int ea_read_page_op(ferry_conn *c, const char *entity, const json_t *quer
     if (ea_records_is_article(entity) && ea_refdata_require(c, err) != FERRY_OK) {
         return err->status;
     }
+    /* A caller that only indexes documents (the engine's prefetch) gets slim records: a page of
+     * 1,000 whole drafts is ~5 MB of JSON, their index members ~130 KB. */
+    int index_only = doc_type >= 0 && ea_docmap_index_only(json_object_get(query, "fields"));
+    char *select = index_only ? ea_docmap_index_select(c, doc_type) : NULL;
     json_t *natives = NULL;
-    int rc = ea_read_page(c, src, query, cursor, &natives, next_cursor, more, err);
+    int rc = ea_read_page(c, src, query, cursor, select, &natives, next_cursor, more, err);
+    free(select);
     if (rc != FERRY_OK) {
         return rc;
     }
@@ -150,7 +155,8 @@ static int ea_read_page_op(ferry_conn *c, const char *entity, const json_t *quer
     size_t i;
     json_t *n;
     json_array_foreach (natives, i, n) {
-        json_array_append_new(out, canonical_of(c, entity, doc_type, n));
+        json_array_append_new(out,
+                              index_only ? ea_docmap_index_of(c, doc_type, n) : canonical_of(c, entity, doc_type, n));
     }
     json_decref(natives);
     *records = out;

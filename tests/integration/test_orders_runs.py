@@ -182,5 +182,43 @@ class CallsPerOrder(unittest.TestCase):
         self.assertEqual(self.requests["by_route"], want)
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class LimitedRuns(unittest.TestCase):
+    """`ferry run --limit N` stops inside a page: the cursor must stay before that page, so the
+    orders after the limit are read by the next run instead of being skipped for good."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.env = env = ferrytest.Env(orders=40, seed=3)
+        try:
+            env.add_flow({"page_size": 15})
+            cls.limited = [env.run("--limit", "7") for _ in range(2)]
+            cls.docs_after_limited = env.documents_by_ref()
+            cls.full = env.run()
+            cls.docs = env.documents_by_ref()
+            cls.orders = env.magento_orders()
+        except Exception:
+            env.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.env.close()
+
+    def test_a_limited_run_reads_only_the_limit(self):
+        for code, summary, p in self.limited:
+            self.assertEqual(code, 0, p.stdout + p.stderr)
+            self.assertEqual(summary["read"], 7, summary)
+
+    def test_the_next_run_syncs_every_eligible_order_once(self):
+        code, summary, p = self.full
+        self.assertEqual(code, 0, p.stdout + p.stderr)
+        eligible = sorted(n for n, o in self.orders.items() if o["status"] in ELIGIBLE)
+        self.assertEqual(sorted(self.docs), eligible)
+        for n in eligible:
+            self.assertEqual(len(self.docs[n]), 1, n)
+        self.assertLessEqual(len(self.docs_after_limited), 14)
+
+
 if __name__ == "__main__":
     unittest.main()

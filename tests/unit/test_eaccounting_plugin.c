@@ -881,9 +881,22 @@ TEST(documents_of_each_type_carry_the_external_reference)
     CHECK_STR_EQ(str(json_array_get(records, 0), "external_reference"), "100000102");
     json_decref(records);
     json_decref(next);
-    json_t *q = json_pack("{s:s}", "type", "invoice");
+    /* the fields hint of an index read: only the index members come back (read with $select) */
+    json_t *hint = json_pack("{s:[s,s,s,s]}", "fields", "id", "number", "type", "external_reference");
+    CHECK_INT_EQ(plugin->desc->read_page(ep->conn, "document", hint, NULL, &records, &next, &more, &err), FERRY_OK);
+    CHECK_INT_EQ(json_array_size(records), 1);
+    CHECK_STR_EQ(str(json_array_get(records, 0), "external_reference"), "100000102");
+    CHECK(str(json_array_get(records, 0), "id") != NULL);
+    CHECK(json_object_get(json_array_get(records, 0), "rows") == NULL);
+    CHECK(json_object_get(json_array_get(records, 0), "source") == NULL);
+    json_decref(hint);
+    json_decref(records);
+    json_decref(next);
+    json_t *q = json_pack("{s:s, s:[s,s]}", "type", "invoice", "fields", "id", "number");
     CHECK_INT_EQ(plugin->desc->read_page(ep->conn, "document", q, NULL, &records, &next, &more, &err), FERRY_OK);
     CHECK(json_array_size(records) >= 1);
+    CHECK(str(json_array_get(records, 0), "number") != NULL);
+    CHECK(json_object_get(json_array_get(records, 0), "rows") == NULL);
     json_decref(q);
     json_decref(records);
     json_decref(next);

@@ -216,6 +216,10 @@ typedef struct ferry_plugin_descriptor {
      * Read one page of `entity` after `cursor` (NULL on the first run; the
      * plugin's own opaque JSON otherwise).  `query` carries the flow's filter
      * (for example {"statuses": ["processing"], "since": "..."}; may be NULL).
+     * A "fields" member (array of canonical field names) is a hint that the
+     * caller needs only those fields: a plugin may then read less (an OData
+     * $select) and return records with only them and "key"; it may also
+     * ignore the hint and return whole records.
      * On success *records is a new JSON array of canonical records (each with
      * a "key" member), *next_cursor the cursor to store once every record of
      * this page is settled, and *more 0 when this was the last page.
