@@ -10,7 +10,13 @@
 #include "m2_util.h"
 #include "util.h"
 
-#define SEEN_MAX 1000
+/*
+ * Ids remembered inside the overlap window.  Past this many (a bulk update
+ * of thousands of orders within the window) the oldest are forgotten and
+ * handed to the engine again on the next run, which skips them by its id
+ * map: a cost, never a duplicate.
+ */
+#define SEEN_MAX 5000
 
 /* ["YYYY-MM-DD HH:MM:SS", id] -> ts, id */
 static int read_key(const json_t *key, char *ts, size_t n, long long *id)
@@ -145,6 +151,17 @@ int m2_cursor_accept(m2_cursor *cur, const char *updated_at, long long id)
     return M2_CURSOR_EMIT;
 }
 
+typedef struct seen_entry {
+    const char *id;
+    json_t *ts;
+} seen_entry;
+
+/* Newest first. */
+static int seen_newer_first(const void *a, const void *b)
+{
+    return strcmp(json_string_value(((const seen_entry *)b)->ts), json_string_value(((const seen_entry *)a)->ts));
+}
+
 /* Keep only ids whose time is inside the window below "high", at most SEEN_MAX (the newest). */
 static void prune_seen(m2_cursor *cur)
 {
@@ -155,24 +172,26 @@ static void prune_seen(m2_cursor *cur)
     }
     char floor_ts[20];
     m2_time_magento(high - cur->overlap, floor_ts, sizeof(floor_ts));
-    json_t *kept = json_object();
+    size_t n = 0, cap = json_object_size(cur->seen);
+    seen_entry *e = cap ? malloc(cap * sizeof(*e)) : NULL;
     const char *id;
     json_t *tsv;
     json_object_foreach (cur->seen, id, tsv) {
-        if (strcmp(json_string_value(tsv), floor_ts) >= 0) {
-            json_object_set(kept, id, tsv);
+        if (e != NULL && strcmp(json_string_value(tsv), floor_ts) >= 0) {
+            e[n].id = id;
+            e[n].ts = tsv;
+            n++;
         }
     }
-    while (json_object_size(kept) > SEEN_MAX) { /* drop the oldest entries */
-        const char *oldest = NULL;
-        json_object_foreach (kept, id, tsv) {
-            if (oldest == NULL ||
-                strcmp(json_string_value(tsv), json_string_value(json_object_get(kept, oldest))) < 0) {
-                oldest = id;
-            }
-        }
-        json_object_del(kept, oldest);
+    if (n > SEEN_MAX) {
+        qsort(e, n, sizeof(*e), seen_newer_first);
+        n = SEEN_MAX;
     }
+    json_t *kept = json_object();
+    for (size_t i = 0; i < n; i++) {
+        json_object_set(kept, e[i].id, e[i].ts);
+    }
+    free(e);
     json_decref(cur->seen);
     cur->seen = kept;
 }

@@ -10,7 +10,7 @@
  *    "high":  ["2025-10-04 04:42:41", 6],   the highest key handed out so far
  *    "seen":  {"5": "2025-10-04 04:42:41", ...}  ids handed out whose
  *                                           updated_at is within the overlap
- *                                           window below "high" (max 1000)
+ *                                           window below "high" (max 5000)
  *    "rewind": true}                        set when a run reached the end
  *
  * Pages are read by keyset, never by offset: sort updated_at ASC, entity_id

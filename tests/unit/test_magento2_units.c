@@ -253,6 +253,32 @@ TEST(times_convert_between_magento_and_iso)
 
 /* ---- cursor ------------------------------------------------------------------------------------------ */
 
+TEST(cursor_remembers_the_newest_5000_ids_of_the_window)
+{
+    m2_cursor cur;
+    char why[128];
+    CHECK(m2_cursor_load(&cur, NULL, NULL, 300, why, sizeof(why)) == 0);
+    /* 6000 orders over 100 seconds, 60 per second: all inside the 300 s window */
+    for (long long id = 1; id <= 6000; id++) {
+        char ts[32];
+        snprintf(ts, sizeof(ts), "2025-10-04 04:%02lld:%02lld", 40 + (id - 1) / 60 / 60, (id - 1) / 60 % 60);
+        CHECK_INT_EQ(m2_cursor_accept(&cur, ts, id), M2_CURSOR_EMIT);
+    }
+    json_t *saved = m2_cursor_save(&cur, 0);
+    m2_cursor_free(&cur);
+    json_t *seen = json_object_get(saved, "seen");
+    CHECK_INT_EQ(json_object_size(seen), 5000);
+    CHECK(json_object_get(seen, "6000") != NULL); /* the newest stay */
+    CHECK(json_object_get(seen, "1021") != NULL); /* second 17 on: kept whole */
+    CHECK(json_object_get(seen, "960") == NULL);  /* the oldest second went */
+    /* the next run drops what it remembers and hands out again what it forgot */
+    CHECK(m2_cursor_load(&cur, saved, NULL, 300, why, sizeof(why)) == 0);
+    CHECK_INT_EQ(m2_cursor_accept(&cur, "2025-10-04 04:40:00", 1), M2_CURSOR_EMIT);
+    CHECK_INT_EQ(m2_cursor_accept(&cur, "2025-10-04 04:41:39", 6000), M2_CURSOR_DROP);
+    m2_cursor_free(&cur);
+    json_decref(saved);
+}
+
 TEST(cursor_pages_by_keyset_and_rewinds_with_overlap)
 {
     m2_cursor cur;
@@ -744,6 +770,7 @@ int main(void)
     RUN_TEST(money_has_four_decimals_and_shows_two_to_four);
     RUN_TEST(times_convert_between_magento_and_iso);
     RUN_TEST(cursor_pages_by_keyset_and_rewinds_with_overlap);
+    RUN_TEST(cursor_remembers_the_newest_5000_ids_of_the_window);
     RUN_TEST(magento_messages_are_filled_in_and_classified);
     RUN_TEST(secrets_are_masked_in_messages);
     RUN_TEST(docs_sample_order_decodes_with_configurable_and_dynamic_bundle_lines);
