@@ -229,10 +229,10 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         bytes += strlen(texts[i]);
     }
-    json_t *out = json_pack("{s:I, s:I, s:I, s:i, s:o, s:o, s:o}", "orders", (json_int_t)n, "mapped_ok",
-                            (json_int_t)mapped_ok, "mean_order_bytes", (json_int_t)(bytes / n), "passes", passes,
-                            "floor", summary(&floor, passes, n), "map", summary(&map, passes, n), "map_nosrc",
-                            summary(&map_nosrc, passes, n));
+    json_t *out =
+        json_pack("{s:I, s:I, s:I, s:i, s:o, s:o, s:o}", "orders", (json_int_t)n, "mapped_ok", (json_int_t)mapped_ok,
+                  "mean_order_bytes", (json_int_t)(bytes / n), "passes", passes, "floor", summary(&floor, passes, n),
+                  "map", summary(&map, passes, n), "map_nosrc", summary(&map_nosrc, passes, n));
     char *text = json_dumps(out, JSON_COMPACT);
     printf("%s\n", text);
     free(text);
