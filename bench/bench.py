@@ -98,15 +98,15 @@ class Emulator:
         self.err.close()
 
 
-# Both emulators start through bench launchers that answer a few slow queries faster with the
-# same answer (m2_fast.py, ea_fast.py explain which); counters and rate limits are the emulators'.
+# The stock emulators: their order search answers ferry's keyset page query from a sorted index
+# and their lists shape only the members a $filter reads, so neither costs O(n) per page or lookup.
 def magento(workdir, orders, seed):
-    return Emulator(workdir, "magento2", os.path.join(BENCH, "m2_fast.py"),
+    return Emulator(workdir, "magento2", os.path.join(EMU, "magento2.py"),
                     ["--port", 0, "--seed", seed, "--orders", orders])
 
 
 def eaccounting(workdir, seed, rate_limit=UNLIMITED, rate_window=60):
-    return Emulator(workdir, "eaccounting", os.path.join(BENCH, "ea_fast.py"),
+    return Emulator(workdir, "eaccounting", os.path.join(EMU, "eaccounting.py"),
                     ["--port", 0, "--seed", seed, "--with-shop-data", "--rate-limit", rate_limit,
                      "--rate-window", rate_window])
 

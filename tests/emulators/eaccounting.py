@@ -229,6 +229,52 @@ def shape_value(prop, value, depth):
     return value
 
 
+# EMULATOR_SELFCHECK=1: every member a list reads from a stored record without shaping it
+# (Listed.get) is checked against the whole shaped record; a difference is an error (500).
+# The emulator tests run with it.
+SELFCHECK = os.environ.get("EMULATOR_SELFCHECK") == "1"
+
+
+class Listed(odata.RecordView):
+    """One stored record in a list answer, shaped only as far as it is read.
+
+    `out(rec)` is the record's whole answer (shape() of the schema, after the list's out_*
+    method has set the members it computes, `computed`).  Every other member is shape()'s own
+    value for it, which depends on that member of the record alone; so $filter and $orderby read
+    one or two members of each record, and only the page is shaped whole."""
+
+    __slots__ = ("rec", "out", "computed", "props", "members", "whole")
+
+    def __init__(self, rec, out, computed, props):
+        self.rec, self.out, self.computed, self.props = rec, out, computed, props
+        self.members = {}
+        self.whole = None
+
+    def shaped(self):
+        """The whole answer for the record (to_json of out(rec))."""
+        if self.whole is None:
+            self.whole = to_json(self.out(self.rec))
+        return self.whole
+
+    def get(self, name, default=None):
+        if self.whole is not None or name in self.computed or name not in self.props:
+            return self.shaped().get(name, default)
+        if name not in self.members:
+            prop, rec = self.props[name], self.rec
+            # shape()'s rule for one member
+            if name in rec and not (rec[name] is None and "null" not in types_of(prop)):
+                value = to_json(shape_value(prop, rec[name], 0))
+            else:
+                value = to_json(default_for(prop, 0))
+            if SELFCHECK:
+                whole = to_json(self.out(self.rec))[name]
+                if json.dumps(value) != json.dumps(whole):
+                    raise AssertionError("lazily shaped %s is %r, shaped whole %r (a member the list's out "
+                                         "function computes, missing from `computed`?)" % (name, value, whole))
+            self.members[name] = value
+        return self.members[name]
+
+
 class BodyChecker:
     """Validate a request body against a schema and normalise it.
 
@@ -1049,13 +1095,23 @@ class EAccountingEmulator(Emulator):
     # ---- lists ---------------------------------------------------------------
     LIST_OPTIONS = ("$filter", "$orderby", "$page", "$pagesize", "$select")
 
-    def paged(self, req, items, schema_name):
-        """The {Meta, Data} envelope over already shaped items, after $filter/$orderby/$select."""
+    def paged(self, req, records, schema_name, out=None, computed=()):
+        """The {Meta, Data} envelope over stored records, after $filter/$orderby/$select.
+
+        out(rec) is a record's answer (default: shape() of the schema); `computed` names the
+        members out() sets itself instead of taking them from the record.  Records are shaped
+        lazily (Listed): the filter and $orderby read only the members they name, and only the
+        page is shaped whole, so a lookup costs O(records) member reads, not O(records) shapes.
+        The answer is the one shaping every record first would give."""
         for key, _ in req.query_list:
             if key.startswith("$") and key.lower() not in self.LIST_OPTIONS:
                 raise api_error(400, 6000, "The query parameter '%s' is not supported." % key)
         opts = {k.lower(): v for k, v in req.query_list if k.startswith("$")}
-        items = [to_json(x) for x in items]  # filter on what the client sees
+        if out is None:
+            out = lambda rec: shape(schema_name, rec)  # noqa: E731
+        props = SCHEMAS[schema_name].get("properties", {})
+        computed = frozenset(computed)
+        items = [Listed(r, out, computed, props) for r in records]  # filter on what the client sees
         try:
             if "$filter" in opts:
                 flt = odata.compile_filter(opts["$filter"], SCHEMAS, schema_name)
@@ -1071,6 +1127,8 @@ class EAccountingEmulator(Emulator):
         data = items[(page - 1) * size: page * size]
         if select:
             data = [{k: x.get(k) for k in select} for x in data]
+        else:
+            data = [x.shaped() for x in data]
         return {"Meta": {"CurrentPage": page, "PageSize": size, "TotalNumberOfPages": int(math.ceil(total / size)),
                          "TotalNumberOfResults": total, "ServerTimeUtc": self.clock.utcnow().strftime("%Y-%m-%dT%H:%M:%SZ")},
                 "Data": data}
@@ -1089,7 +1147,7 @@ class EAccountingEmulator(Emulator):
 
     def simple_list(self, store, schema_name):
         def handler(req):
-            return self.paged(req, [shape(schema_name, r) for r in self.db[store].values()], schema_name)
+            return self.paged(req, list(self.db[store].values()), schema_name)
         return handler
 
     def simple_get(self, store, schema_name, label):
@@ -1136,7 +1194,7 @@ class EAccountingEmulator(Emulator):
             raise not_found("Fiscal year", fy)
         if fy is None:  # /accounts: the fiscal year of today
             fy = next((i for i, y in self.db["fiscalyears"].items() if y["StartDate"] <= self.today() <= y["EndDate"]), None)
-        items = [shape("AccountApi", a) for a in self.db["accounts"].values() if fy and a["FiscalYearId"] == fy.lower()]
+        items = [a for a in self.db["accounts"].values() if fy and a["FiscalYearId"] == fy.lower()]
         return self.paged(req, items, "AccountApi")
 
     def get_account(self, req):
@@ -1157,6 +1215,9 @@ class EAccountingEmulator(Emulator):
                             [field_error(field, "FiscalYearDoesNotExist", "No fiscal year covers %s" % day.isoformat())])
 
     # ---- customers -----------------------------------------------------------
+    # the members out_customer sets itself (Listed: the others are the stored ones)
+    CUSTOMER_COMPUTED = ("TermsOfPayment", "UnpaidInvoicesAmount")
+
     def out_customer(self, rec):
         rec = dict(rec)
         rec["TermsOfPayment"] = self.db["terms"].get(rec.get("TermsOfPaymentId"))
@@ -1165,7 +1226,8 @@ class EAccountingEmulator(Emulator):
         return shape("CustomerApi", rec)
 
     def list_customers(self, req):
-        return self.paged(req, [self.out_customer(c) for c in self.db["customers"].values()], "CustomerApi")
+        return self.paged(req, list(self.db["customers"].values()), "CustomerApi", self.out_customer,
+                          self.CUSTOMER_COMPUTED)
 
     def find(self, store, ident, label):
         rec = self.db[store].get(ident.lower()) if is_guid(ident) else None
@@ -1288,6 +1350,10 @@ class EAccountingEmulator(Emulator):
                             [field_error("VatNumber", "InvalidVatNumber", problem)])
 
     # ---- articles ------------------------------------------------------------
+    # the members out_article sets itself (Listed: the others are the stored ones)
+    ARTICLE_COMPUTED = ("CodingName", "UnitName", "UnitAbbreviation", "IsServiceArticle", "ShowStockInformation",
+                        "StockBalanceAvailable", "StockValue", "NetPriceWithDiscount")
+
     def out_article(self, rec):
         rec = dict(rec)
         coding = self.db["codings"].get(rec["CodingId"], {})
@@ -1304,7 +1370,8 @@ class EAccountingEmulator(Emulator):
 
     def list_articles(self, req):
         self.check_article_query(req)
-        return self.paged(req, [self.out_article(a) for a in self.db["articles"].values()], "ArticleApi")
+        return self.paged(req, list(self.db["articles"].values()), "ArticleApi", self.out_article,
+                          self.ARTICLE_COMPUTED)
 
     def check_article_query(self, req):
         q = {k.lower(): v for k, v in req.query.items()}
@@ -1541,7 +1608,7 @@ class EAccountingEmulator(Emulator):
         return shape("OrderApi", rec)
 
     def list_orders(self, req):
-        return self.paged(req, [self.out_order(o) for o in self.db["orders"].values()], "OrderApi")
+        return self.paged(req, list(self.db["orders"].values()), "OrderApi", self.out_order)
 
     def get_order(self, req):
         return self.out_order(self.find("orders", req.params["id"], "Order"))
@@ -1642,7 +1709,7 @@ class EAccountingEmulator(Emulator):
         return shape("CustomerInvoiceDraftApi", rec)
 
     def list_drafts(self, req):
-        return self.paged(req, [self.out_draft(d) for d in self.db["drafts"].values()], "CustomerInvoiceDraftApi")
+        return self.paged(req, list(self.db["drafts"].values()), "CustomerInvoiceDraftApi", self.out_draft)
 
     def get_draft(self, req):
         return self.out_draft(self.find("drafts", req.params["invoiceDraftId"], "Customer invoice draft"))
@@ -1729,6 +1796,9 @@ class EAccountingEmulator(Emulator):
             raise api_error(400, 2000, "The expected totals do not match the draft.", errors)
 
     # ---- customer invoices ---------------------------------------------------
+    # the members out_invoice sets itself (Listed: the others are the stored ones)
+    INVOICE_COMPUTED = ("PaymentStatus",)
+
     def out_invoice(self, rec):
         rec = dict(rec)
         if rec["RemainingAmountInvoiceCurrency"] == 0:
@@ -1747,7 +1817,7 @@ class EAccountingEmulator(Emulator):
             if since is None:
                 raise api_error(400, 6001, "Invalid DateTime format: '%s'" % q["modifiedsinceutc"])
             items = [i for i in items if odata.parse_datetime(i["ModifiedUtc"]) >= since]
-        return self.paged(req, [self.out_invoice(i) for i in items], "CustomerInvoiceApi")
+        return self.paged(req, items, "CustomerInvoiceApi", self.out_invoice, self.INVOICE_COMPUTED)
 
     def get_invoice(self, req):
         return self.out_invoice(self.find("invoices", req.params["invoiceId"], "Customer invoice"))

@@ -324,6 +324,17 @@ class SchemaView:
         return base
 
 
+class RecordView:
+    """A record whose top-level members are computed when they are read, with get(name) as on a
+    dict: eaccounting.py's lists hand these to the filter and $orderby, so a lookup among
+    thousands of documents shapes only the members it compares (and the page it answers)."""
+
+    __slots__ = ()
+
+    def get(self, name, default=None):
+        raise NotImplementedError
+
+
 class Compiled:
     """A type-checked filter: call .matches(record)."""
 
@@ -425,7 +436,7 @@ class Compiled:
         else:
             node, rest = env["$root"], parts
         for name in rest:
-            if not isinstance(node, dict):
+            if not isinstance(node, (dict, RecordView)):
                 return None
             node = node.get(name)
         return node
@@ -570,7 +581,7 @@ def sort_records(records, keys):
         def key(rec, parts=parts):
             v = rec
             for p in parts:
-                v = v.get(p) if isinstance(v, dict) else None
+                v = v.get(p) if isinstance(v, (dict, RecordView)) else None
             if v is None:
                 return (0, 0, 0)
             if isinstance(v, str):

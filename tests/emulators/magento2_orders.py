@@ -17,16 +17,25 @@ small "head" (ids, dates, status, customer, currency) kept in sorted indexes
 built when it is asked for (and cached); an order that changes (comment,
 cancel, fixture...) is kept as JSON from then on.  A search whose filters and
 sort orders only use head fields never builds an order it does not return.
+
+Searches sorted by (updated_at, entity_id) ascending - the keyset page query
+of an incremental reader, `(updated_at >= T) AND (updated_at > T OR entity_id
+> ID)` - are answered from the sorted index without testing every order:
+O(log n + page) at 100,000 orders instead of O(n); see OrderStore.search.
 """
 
 import bisect
 import collections
 import copy
 import hashlib
+import heapq
+import itertools
+import os
 
 import seeddata
 from magento2_errors import MagentoError, ORDER_NOT_FOUND
-from magento2_search import norm_datetime, matches, mysql_number, page_bounds, sort_items, type_error
+from magento2_search import (DATETIME_RX, filter_matches, matches, mysql_number, norm_datetime, page_bounds,
+                             sort_items, type_error)
 
 money = seeddata.money
 HEAD_FIELDS = ("entity_id", "increment_id", "created_at", "updated_at", "status", "state", "customer_id",
@@ -77,6 +86,14 @@ STATUSES_OF_STATE = {
     "payment_review": ("payment_review", "fraud"),
 }
 CACHE_SIZE = 4096
+# conditions a sorted index answers as one range (entity_id, and dates stored as "YYYY-MM-DD hh:mm:ss")
+RANGE_CONDITIONS = ("eq", "gt", "gteq", "moreq", "from", "lt", "lteq", "to")
+# head fields with few distinct values: on first use, the (updated_at, entity_id) keys of each value
+VALUE_INDEXED = ("status", "state", "store_id", "customer_group_id", "customer_is_guest",
+                 "order_currency_code", "base_currency_code")
+# EMULATOR_SELFCHECK=1: every search the index answers is also answered by testing every order, and
+# a difference is an error (500).  The emulator tests run with it.
+SELFCHECK = os.environ.get("EMULATOR_SELFCHECK") == "1"
 
 
 # ---- rendering a seeddata order as Magento JSON ----------------------------------------
@@ -438,6 +455,53 @@ def _item_applied_taxes(order, items):
 
 # ---- the store ---------------------------------------------------------------------------
 
+def _is_datetime_text(value):
+    """A stored date filters compare as plain text with norm_datetime(value) (magento2_search._compare)."""
+    return isinstance(value, str) and DATETIME_RX.match(value) is not None
+
+
+def _span(index, cond, value):
+    """(lo, hi): the positions of a sorted (date text, entity_id) index where `date cond value` holds
+    (cond one of RANGE_CONDITIONS, value normalised with norm_datetime)."""
+    lo, hi = 0, len(index)
+    if cond == "eq":
+        lo, hi = bisect.bisect_left(index, (value,)), bisect.bisect_right(index, (value, float("inf")))
+    elif cond == "gt":
+        lo = bisect.bisect_right(index, (value, float("inf")))
+    elif cond in ("gteq", "moreq", "from"):
+        lo = bisect.bisect_left(index, (value,))
+    elif cond == "lt":
+        hi = bisect.bisect_left(index, (value,))
+    else:  # lteq, to
+        hi = bisect.bisect_right(index, (value, float("inf")))
+    return lo, hi
+
+
+def _union(spans):
+    """Sorted, disjoint (lo, hi) ranges covering the given ones."""
+    out = []
+    for lo, hi in sorted(sp for sp in spans if sp[0] < sp[1]):
+        if out and lo <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], hi))
+        else:
+            out.append((lo, hi))
+    return out
+
+
+def _intersect(a, b):
+    """The intersection of two sorted lists of disjoint (lo, hi) ranges."""
+    out, i, j = [], 0, 0
+    while i < len(a) and j < len(b):
+        lo, hi = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if lo < hi:
+            out.append((lo, hi))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
 class OrderStore:
     """Orders by entity id, with sorted indexes for the common searches."""
 
@@ -460,12 +524,50 @@ class OrderStore:
         self.ids = sorted(self.heads)
         self.by_updated = sorted((h["updated_at"], h["entity_id"]) for h in self.heads.values())
         self.by_created = sorted((h["created_at"], h["entity_id"]) for h in self.heads.values())
+        # orders whose updated_at is not "YYYY-MM-DD hh:mm:ss" text (fixtures): filters compare those
+        # differently from the index order, so _search_in_updated_order leaves every search to _search_all
+        self.odd_updated = {e for e, h in self.heads.items() if not _is_datetime_text(h["updated_at"])}
+        # field -> {(type, value): [value, sorted (updated_at, entity_id) keys]}, built on first use
+        # (None: a value cannot be a dict key); kept up to date by touch()
+        self.value_indexes = {}
 
     def _move_updated(self, entity_id, old, new):
         pos = bisect.bisect_left(self.by_updated, (old, entity_id))
         if pos < len(self.by_updated) and self.by_updated[pos] == (old, entity_id):
             del self.by_updated[pos]
         bisect.insort(self.by_updated, (new, entity_id))
+
+    def _value_index(self, field):
+        """{(type, value): [value, keys]} of a VALUE_INDEXED head field; None when a value is unhashable."""
+        if field not in self.value_indexes:
+            index = {}
+            try:
+                for key in self.by_updated:  # in key order, so every list comes out sorted
+                    value = self.heads[key[1]][field]
+                    index.setdefault((type(value), value), [value, []])[1].append(key)
+            except TypeError:
+                index = None
+            self.value_indexes[field] = index
+        return self.value_indexes[field]
+
+    def _move_values(self, entity_id, old_key, old_head, new_key, new_head):
+        """Keep the built value indexes in step with a head that changed (touch)."""
+        for field, index in list(self.value_indexes.items()):
+            if index is None:
+                del self.value_indexes[field]  # rebuilt (or found unhashable again) on next use
+                continue
+            old, new = old_head[field], new_head[field]
+            entry = index.get((type(old), old))
+            if entry is not None:
+                pos = bisect.bisect_left(entry[1], old_key)
+                if pos < len(entry[1]) and entry[1][pos] == old_key:
+                    del entry[1][pos]
+                if not entry[1]:
+                    del index[(type(old), old)]
+            try:
+                bisect.insort(index.setdefault((type(new), new), [new, []])[1], new_key)
+            except TypeError:
+                del self.value_indexes[field]
 
     def next_entity_id(self):
         return (self.ids[-1] + 1) if self.ids else 1
@@ -504,6 +606,19 @@ class OrderStore:
     # ---- searching ----
     def search(self, criteria, legacy=False):
         """(page of order JSONs, total_count) for a SearchCriteria."""
+        found = self._search_in_updated_order(criteria, legacy)
+        if found is None:
+            found = self._search_all(criteria, legacy)
+        elif SELFCHECK:
+            expected = self._search_all(criteria, legacy)
+            if found != expected:
+                raise AssertionError("indexed order search %r differs from testing every order %r"
+                                     % (found, expected))
+        page, total = found
+        return [self.get(eid) for eid in page], total
+
+    def _search_all(self, criteria, legacy):
+        """(entity ids of the page, total_count): test every candidate the indexes leave."""
         fields = {f.field for group in criteria.groups for f in group}
         fields |= {field for field, _ in criteria.sort_orders if field}
         on_heads = fields <= set(HEAD_FIELDS)
@@ -518,7 +633,144 @@ class OrderStore:
             sort_items(hits, criteria, getter)
         total = len(hits)
         start, stop = page_bounds(criteria, total, legacy)
-        return [self.get(eid) for eid in hits[start:stop]], total
+        return hits[start:stop], total
+
+    def _search_in_updated_order(self, criteria, legacy):
+        """(entity ids of the page, total_count) from the (updated_at, entity_id) index; None when
+        the search is not one this answers (then _search_all does, with the same answer).
+
+        It answers searches sorted by updated_at ascending (then entity_id ascending) whose filters
+        and sort orders use head fields only, with no single-filter group on another indexed field.
+        Positions are those of self.by_updated.  Each filter group is one of:
+
+        * range: every filter is an updated_at comparison (RANGE_CONDITIONS), so the group holds
+          exactly on a union of position ranges (for `updated_at >= T`: from bisect (T,) on);
+        * value: every filter is on one VALUE_INDEXED field, so the group holds exactly for the
+          stored values it accepts (tested once per distinct value).  A group accepting every stored
+          value holds everywhere and is dropped; one other such group restricts the keys walked to
+          the lists of its accepted values;
+        * mixed: some filters are updated_at comparisons, so the group surely holds on their ranges
+          and must be tested key by key elsewhere (`updated_at > T OR entity_id > ID` holds after
+          the keys of second T, and is tested on those few);
+        * any other group is tested key by key wherever the range groups hold.
+
+        Where the groups surely hold, the matches are counted by bisect and only the page is read;
+        elsewhere every key is tested with matches(), as _search_all does.  So the keyset page query
+        `(updated_at >= T) AND (updated_at > T OR entity_id > ID)` costs O(log n + keys at T + page)
+        and total_count stays exact.  filter_matches compares a stored "YYYY-MM-DD hh:mm:ss" text with
+        norm_datetime(value) as plain strings, which is the order of the index, so a range is exact
+        while no stored updated_at is anything else (self.odd_updated).
+        """
+        sort = [(f, d) for f, d in criteria.sort_orders if f]
+        # the order _candidates calls "ordered", ascending only
+        if not (sort and sort[0] == ("updated_at", "ASC") and all(f in ("updated_at", "entity_id") for f, _ in sort)
+                and (len(sort) == 1 or sort[1] == ("entity_id", "ASC"))):
+            return None
+        if self.odd_updated:
+            return None
+        fields = {f.field for group in criteria.groups for f in group} | {f for f, _ in sort}
+        if not fields <= set(HEAD_FIELDS):
+            return None
+        if any(len(g) == 1 and g[0].field != "updated_at" and self._narrows(g[0]) for g in criteria.groups):
+            return None  # _search_all narrows with that index first; leave such searches to it
+        n = len(self.by_updated)
+        exact = [(0, n)]  # where every range group holds
+        sure = [(0, n)]  # ... and every mixed group surely holds
+        tested = False  # a group that must be tested key by key wherever `exact` holds
+        value_groups = []  # (number of keys, key lists of the accepted values)
+        for group in criteria.groups:
+            if not group:
+                continue  # an empty group holds for every order (matches)
+            spans = [self._updated_span(f) for f in group]
+            if all(sp is not None for sp in spans):
+                exact = _intersect(exact, _union(spans))
+                sure = _intersect(sure, _union(spans))
+                continue
+            field = group[0].field
+            if field in VALUE_INDEXED and all(f.field == field for f in group):
+                index = self._value_index(field)
+                if index is not None:
+                    lists = [keys for value, keys in index.values()
+                             if any(filter_matches(f, value) for f in group)]
+                    if len(lists) < len(index):
+                        value_groups.append((sum(len(k) for k in lists), lists))
+                    continue
+            partial = [sp for sp in spans if sp is not None]
+            if partial:
+                sure = _intersect(sure, _union(partial))
+            else:
+                tested = True
+        value_groups.sort(key=lambda vg: vg[0])
+        lists = value_groups[0][1] if value_groups else [self.by_updated]
+        if tested or len(value_groups) > 1:
+            sure = []
+        # the segments where groups hold, in key order: (lo, hi, all of them match)
+        segments = []
+        for lo, hi in exact:
+            for a, b in _intersect([(lo, hi)], sure):
+                if lo < a:
+                    segments.append((lo, a, False))
+                segments.append((a, b, True))
+                lo = b
+            if lo < hi:
+                segments.append((lo, hi, False))
+        heads = self.heads
+        counted = []  # (segment, its matches: a count (sure) or the list of entity ids)
+        total = 0
+        for lo, hi, certain in segments:
+            if certain:
+                hits = sum(self._rank(keys, hi) - self._rank(keys, lo) for keys in lists)
+                total += hits
+            else:
+                hits = [e for _, e in self._merged(lists, lo, hi)
+                        if matches(criteria, lambda field, e=e: heads[e].get(field))]
+                total += len(hits)
+            counted.append(((lo, hi), hits))
+        start, stop = page_bounds(criteria, total, legacy)
+        page, offset = [], 0
+        for (lo, hi), hits in counted:
+            if offset >= stop:
+                break
+            size = hits if isinstance(hits, int) else len(hits)
+            a, b = max(start - offset, 0), min(stop - offset, size)
+            if a < b:
+                if isinstance(hits, int):
+                    first = self._nth(lists, lo, hi, a)
+                    page.extend(e for _, e in itertools.islice(self._merged(lists, first, hi), b - a))
+                else:
+                    page.extend(hits[a:b])
+            offset += size
+        return page, total
+
+    def _rank(self, keys, pos):
+        """How many of the sorted `keys` come before position `pos` of by_updated."""
+        if keys is self.by_updated:
+            return pos
+        if pos >= len(self.by_updated):
+            return len(keys)
+        return bisect.bisect_left(keys, self.by_updated[pos])
+
+    def _merged(self, lists, lo, hi):
+        """The keys of `lists` between positions lo and hi of by_updated, in key order."""
+        parts = [keys[self._rank(keys, lo):self._rank(keys, hi)] for keys in lists]
+        return parts[0] if len(parts) == 1 else heapq.merge(*parts)
+
+    def _nth(self, lists, lo, hi, k):
+        """The position in [lo, hi] from which the keys of `lists` start at their k-th one (0-based)."""
+        base = sum(self._rank(keys, lo) for keys in lists)
+        while lo < hi:  # each position holds one key, so the count grows by 0 or 1 per position
+            mid = (lo + hi) // 2
+            if sum(self._rank(keys, mid) for keys in lists) - base >= k:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+    def _updated_span(self, f):
+        """(lo, hi) positions of by_updated where the updated_at filter f holds; None if f is not one."""
+        if f.field != "updated_at" or f.value is None or f.condition not in RANGE_CONDITIONS:
+            return None
+        return _span(self.by_updated, f.condition, norm_datetime(f.value))
 
     def _candidates(self, criteria):
         """Entity ids worth testing, narrowed with an index; and whether they are already in sort order."""
@@ -552,29 +804,25 @@ class OrderStore:
             i = j
         return out
 
+    @staticmethod
+    def _narrows(f):
+        """Whether _narrow(f) answers a set."""
+        if f.value is None:
+            return False
+        if f.field in ("updated_at", "created_at", "entity_id"):
+            return f.condition in RANGE_CONDITIONS
+        return f.field == "increment_id" and f.condition in ("eq", "in")
+
     def _narrow(self, f):
         """A set of entity ids that can match the single filter f, or None (no index)."""
         cond = f.condition
-        if f.value is None:
+        if not self._narrows(f):
             return None
         if f.field in ("updated_at", "created_at"):
             index = self.by_updated if f.field == "updated_at" else self.by_created
-            value = norm_datetime(f.value)
-            lo, hi = 0, len(index)
-            if cond == "eq":
-                lo, hi = bisect.bisect_left(index, (value,)), bisect.bisect_right(index, (value, float("inf")))
-            elif cond == "gt":
-                lo = bisect.bisect_right(index, (value, float("inf")))
-            elif cond in ("gteq", "moreq", "from"):
-                lo = bisect.bisect_left(index, (value,))
-            elif cond == "lt":
-                hi = bisect.bisect_left(index, (value,))
-            elif cond in ("lteq", "to"):
-                hi = bisect.bisect_right(index, (value, float("inf")))
-            else:
-                return None
+            lo, hi = _span(index, cond, norm_datetime(f.value))
             return {e for _, e in index[lo:hi]}
-        if f.field == "entity_id" and cond in ("eq", "gt", "gteq", "moreq", "from", "lt", "lteq", "to"):
+        if f.field == "entity_id":
             value = mysql_number(f.value)
             lo, hi = 0, len(self.ids)
             if cond == "eq":
@@ -609,11 +857,16 @@ class OrderStore:
         """Record a change: updated_at, head, index, reservations."""
         eid = order["entity_id"]
         head = self.heads[eid]
+        before = dict(head)
         old = head["updated_at"]
         order["updated_at"] = now_text
         for k in HEAD_FIELDS:
             head[k] = order.get(k)
         self._move_updated(eid, old, now_text)
+        self._move_values(eid, (old, eid), before, (now_text, eid), head)
+        self.odd_updated.discard(eid)
+        if not _is_datetime_text(now_text):
+            self.odd_updated.add(eid)
         self._reservations = None
 
     def put(self, order):
