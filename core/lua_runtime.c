@@ -148,15 +148,6 @@ static int error_from_message(ferry_lua *rt, int status, const char *raw, ferry_
     return status;
 }
 
-static void memory_text(size_t bytes, char *buf, size_t n)
-{
-    if (bytes % (1024 * 1024) == 0) {
-        snprintf(buf, n, "%zu MiB", bytes / (1024 * 1024));
-    } else {
-        snprintf(buf, n, "%zu bytes", bytes);
-    }
-}
-
 /*
  * Turn a failed lua_pcall (status, error object on top) into err with the
  * given status class.
@@ -182,7 +173,7 @@ static int error_from_pcall(ferry_lua *rt, int rc, int status, ferry_error *err)
     if (rc == LUA_ERRMEM ||
         (msg != NULL && strcmp(msg, "not enough memory") == 0 && ferry_lua_sandbox_memory_refusals(rt->sb) > 0)) {
         char lim[64];
-        memory_text(ferry_lua_sandbox_memory_limit(rt->sb), lim, sizeof(lim));
+        ferry_lua_sandbox_memory_text(ferry_lua_sandbox_memory_limit(rt->sb), lim, sizeof(lim));
         ferry_error_at(err, status, rt->script, 0, "%s: memory limit of %s exceeded", rt->script, lim);
         return status;
     }

@@ -31,6 +31,8 @@ struct ferry_lua_sandbox {
     size_t mem_used;
     size_t mem_peak;
     size_t mem_limit;
+    size_t mem_reserve; /* allocations may pass mem_limit by this much until the hook stops the record */
+    int mem_check;      /* the state grew past mem_limit: the next instruction collects and checks */
     unsigned long mem_refusals;
     long long instr_limit;
     long long instr_used;
@@ -38,6 +40,7 @@ struct ferry_lua_sandbox {
     long long deadline_ms;
     int stopped;
     char stop_reason[160];
+    char stop_where[200]; /* "file:line: " where the record was stopped first, or "" */
     char *lib_dir;
     char *script_dir;
     ferry_lua_sandbox_log_fn log;
@@ -57,16 +60,29 @@ static const char loading = 'x';      /* sentinel: a module being loaded */
 
 /* ---- allocator ---------------------------------------------------------------- */
 
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/*
+ * The memory cap has two edges.  Growing past mem_limit succeeds but makes the
+ * next instruction run count_hook, which collects garbage and, if the state is
+ * still over the limit, stops the record with the script's file and line (an
+ * allocator cannot raise a Lua error, and Lua's own out-of-memory error carries
+ * no position).  Growing past mem_limit + mem_reserve is refused at once: one
+ * huge allocation (table.concat of a giant table, say) still fails, as
+ * "not enough memory" without a line.  lua_sethook is safe here: the manual
+ * allows it even from a signal handler.
+ */
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     ferry_lua_sandbox *sb = ud;
     size_t old = ptr != NULL ? osize : 0;
+    size_t cap = sb->mem_limit + sb->mem_reserve;
     if (nsize == 0) {
         free(ptr);
         sb->mem_used -= old;
         return NULL;
     }
-    if (nsize > old && (nsize - old > sb->mem_limit || sb->mem_used + (nsize - old) > sb->mem_limit)) {
+    if (nsize > old && (nsize - old > cap || sb->mem_used + (nsize - old) > cap)) {
         sb->mem_refusals++;
         return NULL;
     }
@@ -79,7 +95,20 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (sb->mem_used > sb->mem_peak) {
         sb->mem_peak = sb->mem_used;
     }
+    if (sb->mem_used > sb->mem_limit && !sb->mem_check && sb->L != NULL) {
+        sb->mem_check = 1;
+        lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, 1);
+    }
     return p;
+}
+
+void ferry_lua_sandbox_memory_text(size_t bytes, char *buf, size_t n)
+{
+    if (bytes % (1024 * 1024) == 0) {
+        snprintf(buf, n, "%zu MiB", bytes / (1024 * 1024));
+    } else {
+        snprintf(buf, n, "%zu bytes", bytes);
+    }
 }
 
 ferry_lua_sandbox *ferry_lua_sandbox_of(lua_State *L)
@@ -91,26 +120,28 @@ ferry_lua_sandbox *ferry_lua_sandbox_of(lua_State *L)
 
 /* ---- limits ----------------------------------------------------------------- */
 
-static void count_hook(lua_State *L, lua_Debug *ar);
-
-/* Push "file:line: " of the innermost Lua function running, or "". */
-static void push_where(lua_State *L)
+/* Write "file:line: " of the innermost Lua function running into buf, or "". */
+static void where_text(lua_State *L, char *buf, size_t n)
 {
     lua_Debug ar;
+    buf[0] = '\0';
     for (int level = 0; lua_getstack(L, level, &ar); level++) {
         if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+            snprintf(buf, n, "%s:%d: ", ar.short_src, ar.currentline);
             return;
         }
     }
-    lua_pushliteral(L, "");
 }
 
+/* Raise the stop as an error at the place the record was first stopped (a pcall that caught it
+ * only moves the next raise to its own line). */
 static int raise_stopped(lua_State *L, ferry_lua_sandbox *sb)
 {
-    push_where(L);
-    lua_pushstring(L, sb->stop_reason);
-    lua_concat(L, 2);
+    char where[200];
+    if (sb->stop_where[0] == '\0') {
+        where_text(L, where, sizeof(where));
+    }
+    lua_pushfstring(L, "%s%s", sb->stop_where[0] ? sb->stop_where : where, sb->stop_reason);
     return lua_error(L);
 }
 
@@ -119,6 +150,10 @@ static void stop(ferry_lua_sandbox *sb, lua_State *L, const char *reason)
     if (!sb->stopped) {
         sb->stopped = 1;
         ferry_strlcpy(sb->stop_reason, reason, sizeof(sb->stop_reason));
+        sb->stop_where[0] = '\0';
+        if (L != NULL) {
+            where_text(L, sb->stop_where, sizeof(sb->stop_where));
+        }
     }
     /* From now on every instruction of every thread we know raises again. */
     lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, 1);
@@ -150,11 +185,34 @@ static int over_budget(ferry_lua_sandbox *sb, lua_State *L, long long cost)
     return 0;
 }
 
+/* The state grew past its memory limit (sandbox_alloc): collect, and stop the record if it still is. */
+static int over_memory(ferry_lua_sandbox *sb, lua_State *L)
+{
+    char why[160], lim[64];
+    sb->mem_check = 0;
+    if (sb->mem_used > sb->mem_limit) {
+        lua_gc(L, LUA_GCCOLLECT);
+    }
+    if (sb->mem_used > sb->mem_limit) {
+        ferry_lua_sandbox_memory_text(sb->mem_limit, lim, sizeof(lim));
+        snprintf(why, sizeof(why), "memory limit of %s exceeded", lim);
+        stop(sb, L, why);
+        return 1;
+    }
+    if (!sb->stopped) {
+        lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, HOOK_STEP);
+    }
+    return 0;
+}
+
 static void count_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     ferry_lua_sandbox *sb = ferry_lua_sandbox_of(L);
-    if (sb != NULL && over_budget(sb, L, lua_gethookcount(L))) {
+    if (sb == NULL) {
+        return;
+    }
+    if ((sb->mem_check && over_memory(sb, L)) || over_budget(sb, L, lua_gethookcount(L))) {
         raise_stopped(L, sb);
     }
 }
@@ -169,7 +227,12 @@ void ferry_lua_sandbox_charge(lua_State *L, long long cost)
 
 void ferry_lua_sandbox_begin(ferry_lua_sandbox *sb)
 {
+    if (sb->mem_used > sb->mem_limit) {
+        lua_gc(sb->L, LUA_GCCOLLECT); /* the last record's garbage must not stop this one */
+    }
+    sb->mem_check = 0;
     sb->stopped = 0;
+    sb->stop_where[0] = '\0';
     sb->stop_reason[0] = '\0';
     sb->instr_used = 0;
     sb->deadline_ms = sb->time_limit_ms > 0 ? ferry_monotonic_ms() + sb->time_limit_ms : 0;
@@ -990,6 +1053,7 @@ ferry_lua_sandbox *ferry_lua_sandbox_create(const ferry_lua_sandbox_options *opt
         return NULL;
     }
     sb->mem_limit = opts->memory_limit > 0 ? opts->memory_limit : FERRY_LUA_DEFAULT_MEMORY;
+    sb->mem_reserve = sb->mem_limit / 16; /* room for the instructions before the hook runs */
     sb->instr_limit = opts->instruction_limit > 0 ? opts->instruction_limit : FERRY_LUA_DEFAULT_INSTRUCTIONS;
     sb->time_limit_ms = opts->time_limit_ms == 0 ? FERRY_LUA_DEFAULT_TIME_MS : opts->time_limit_ms;
     sb->log = opts->log;

@@ -111,6 +111,9 @@ size_t ferry_lua_sandbox_memory_peak(const ferry_lua_sandbox *sb);
 size_t ferry_lua_sandbox_memory_limit(const ferry_lua_sandbox *sb);
 unsigned long ferry_lua_sandbox_memory_refusals(const ferry_lua_sandbox *sb);
 
+/* Write a byte count as "64 MiB" (whole MiB) or "1000 bytes" into buf (n bytes, always terminated). */
+void ferry_lua_sandbox_memory_text(size_t bytes, char *buf, size_t n);
+
 /* Instructions charged to the current record so far. */
 long long ferry_lua_sandbox_instructions(const ferry_lua_sandbox *sb);
 
