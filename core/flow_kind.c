@@ -28,6 +28,9 @@ static const ferry_flow_setting orders_settings[] = {
     {"totals_tolerance", FERRY_FS_DECIMAL, NULL, "\"0.05\"",
      "largest difference between eAccounting's and Magento's totals accepted (with a rounding row)"},
     {"comment_back", FERRY_FS_BOOL, NULL, "true", "write a comment on the Magento order once it is synced"},
+    {"reconcile_wait_seconds", FERRY_FS_INT, NULL, "60",
+     "after a crash: a create sent less than this long before it may still be under way at eAccounting, so the "
+     "next run waits until it is this old before looking it up (and sending it again if it is not there)"},
     {"status_after_sync", FERRY_FS_STRING, NULL, NULL, "Magento status to set with the comment (none = keep)"},
     {"since", FERRY_FS_STRING, NULL, NULL,
      "first run only: read orders updated at or after this UTC time (YYYY-MM-DD[ HH:MM:SS])"},

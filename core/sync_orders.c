@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "engine_run.h"
 #include "error.h"
@@ -210,9 +211,34 @@ static int find_document(ferry_run *run, const char *ref, char **id, char **numb
 }
 
 /*
+ * A create sent just before a crash may still be under way at the target: the
+ * request arrived, the answer never came back, and the document appears a
+ * moment later.  Looking it up too early would find nothing and send it again.
+ * So wait until the intent is reconcile_wait_seconds old (its time has whole
+ * seconds: one more).  After a crash long ago this returns at once.
+ */
+static void wait_for_interrupted_create(ferry_run *run, const char *key, long long intent_time)
+{
+    const json_t *w = run_setting(run, "reconcile_wait_seconds");
+    long long wait_s = json_is_integer(w) && json_integer_value(w) >= 0 ? json_integer_value(w) : 60;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    long long until_ms = (intent_time + 1 + wait_s) * 1000;
+    if (intent_time <= 0 || now_ms >= until_ms) {
+        return;
+    }
+    run_event(run, "info", "reconcile_wait", key, NULL,
+              "a create interrupted %lld s ago may still be under way in %s: waiting %lld ms before looking it up",
+              now.tv_sec - intent_time, run->flow->target_connection, until_ms - now_ms);
+    ferry_sleep_ms(until_ms - now_ms);
+}
+
+/*
  * Intents are committed before each create.  One still here means a run
  * died between committing it and recording the result: the document may or
- * may not exist.  Ask the target by external reference.
+ * may not exist.  Ask the target by external reference, once a create that
+ * was under way would have landed.
  */
 static int reconcile_intents(ferry_run *run, ferry_error *err)
 {
@@ -225,6 +251,13 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
     json_t *k;
     json_array_foreach (keys, i, k) {
         const char *key = json_string_value(k);
+        if (run->opts->dry_run) {
+            /* a dry run changes nothing: the intent waits for a real run (which may also be going now) */
+            run_event(run, "info", "reconciled", key, NULL,
+                      "an interrupted create is pending: a real run looks it up in %s before anything else",
+                      run->flow->target_connection);
+            continue;
+        }
         ferry_idmap_entry e;
         int found = 0;
         if ((rc = ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, err)) !=
@@ -233,6 +266,7 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
         }
         char *id = NULL, *number = NULL;
         run->current_key = key;
+        wait_for_interrupted_create(run, key, e.updated);
         rc = find_document(run, e.target_ref ? e.target_ref : key, &id, &number, err);
         run->current_key = NULL;
         if (rc != FERRY_OK) {

@@ -138,7 +138,7 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
     sqlite3_stmt *s =
         ferry_store_prepare(st,
                             "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
-                            "attempts, run_id, source_id, pending FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
+                            "attempts, run_id, source_id, pending, CAST(strftime('%s', updated_at) AS INTEGER) FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
                             "source_key=?3",
                             err);
     if (s == NULL) {
@@ -158,6 +158,7 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
         out->run_id = sqlite3_column_int64(s, 7);
         out->source_id = dup_col(s, 8);
         out->pending = dup_col(s, 9);
+        out->updated = sqlite3_column_int64(s, 10);
     }
     ferry_store_done(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? FERRY_OK : ferry_store_error(st, err, "read id map");

@@ -46,6 +46,7 @@ typedef struct ferry_idmap_entry {
     char *pending;   /* a follow-up still to do after the write (e.g. "comment"), or NULL */
     int attempts;
     long long run_id;
+    long long updated; /* when the row was last written, epoch seconds (read by ferry_idmap_get only) */
 } ferry_idmap_entry;
 
 void ferry_idmap_entry_clear(ferry_idmap_entry *e);

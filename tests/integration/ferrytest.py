@@ -44,6 +44,9 @@ DEFAULT_SETTINGS = {
     "shipping_article": "FRAKT",
     "rounding_article": "ORESAVR",
     "article_policy": "create",
+    # the emulators answer within milliseconds: after a crash, look interrupted creates up once
+    # the next second has begun (the default, 60 s, is for a real service under load)
+    "reconcile_wait_seconds": 0,
 }
 DEFAULT_MAPS = {
     "payment_terms": {
@@ -211,6 +214,14 @@ class Env:
         con = sqlite3.connect(self.db, timeout=30)
         try:
             return con.execute(query, params).fetchall()
+        finally:
+            con.close()
+
+    def sql_write(self, query, *params):
+        con = sqlite3.connect(self.db, timeout=30)
+        try:
+            with con:
+                con.execute(query, params)
         finally:
             con.close()
 

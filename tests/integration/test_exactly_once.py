@@ -144,6 +144,72 @@ class ExactlyOnceUnderSigkill(unittest.TestCase):
 
 
 @unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class CreateStillUnderWayAfterACrash(unittest.TestCase):
+    """ferry dies after eAccounting received a create but before it answered; the document appears
+    seconds later.  The next run must wait for it (reconcile_wait_seconds), find it, and not send
+    the order again."""
+
+    def test_the_next_run_waits_for_the_interrupted_create_and_finds_it(self):
+        env = ferrytest.Env(orders=6, seed=14, settings={"reconcile_wait_seconds": 3})
+        try:
+            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
+                                            "kind": "hang", "seconds": 2, "count": 1})
+            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while not env.sql("SELECT 1 FROM id_map WHERE state='intent'") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            key = env.sql("SELECT source_key FROM id_map WHERE state='intent'")[0][0]
+            time.sleep(0.5)  # the request has reached the emulator, which holds it for 2 s
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            started = time.monotonic()
+            code, summary, p = env.run()
+            took = time.monotonic() - started
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            waits = env.events(key=key, kind="reconcile_wait")
+            self.assertEqual(len(waits), 1, [(e["kind"], e["message"]) for e in env.events(key=key) if e["kind"] != "http"])
+            self.assertIn("may still be under way", waits[0]["message"])
+            self.assertGreaterEqual(took, 2.0, "the run looked the order up before the create could land")
+            reconciled = env.events(key=key, kind="reconciled")
+            self.assertEqual(len(reconciled), 1)
+            self.assertIn("found in", reconciled[0]["message"])
+            for ref, docs in env.documents_by_ref().items():
+                self.assertEqual(len(docs), 1, "order %s has %d documents" % (ref, len(docs)))
+            self.assertEqual(len(env.documents_by_ref().get(key, [])), 1)
+            self.assertEqual(env.idmap(key)["state"], "synced")
+        finally:
+            env.close()
+
+    def test_a_crash_long_ago_is_reconciled_without_waiting(self):
+        env = ferrytest.Env(orders=4, seed=15, settings={"reconcile_wait_seconds": 3600})
+        try:
+            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
+                                            "kind": "hang", "seconds": 1, "count": 1})
+            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.monotonic() + 30
+            while not env.sql("SELECT 1 FROM id_map WHERE state='intent'") and time.monotonic() < deadline:
+                time.sleep(0.02)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            time.sleep(1.5)
+            # the intent is from two hours ago (as after a crash at night)
+            env.sql_write("UPDATE id_map SET updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-2 hours') "
+                          "WHERE state='intent'")
+            started = time.monotonic()
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            self.assertLess(time.monotonic() - started, 60)
+            self.assertEqual(env.events(kind="reconcile_wait"), [])
+            self.assertEqual(len(env.events(kind="reconciled")), 1)
+            for ref, docs in env.documents_by_ref().items():
+                self.assertEqual(len(docs), 1, ref)
+        finally:
+            env.close()
+
+
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
 class OneRunOfAFlowAtATime(unittest.TestCase):
     """Two runs of one flow at once (an overlapping cron job) would both create the same order."""
 
