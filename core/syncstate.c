@@ -135,12 +135,12 @@ int ferry_idmap_get(ferry_store *st, long long flow_id, const char *entity, cons
 {
     memset(out, 0, sizeof(*out));
     *found = 0;
-    sqlite3_stmt *s =
-        ferry_store_prepare(st,
-                            "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
-                            "attempts, run_id, source_id, pending, CAST(strftime('%s', updated_at) AS INTEGER) FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
-                            "source_key=?3",
-                            err);
+    sqlite3_stmt *s = ferry_store_prepare(st,
+                                          "SELECT state, target_id, target_ref, payload_hash, source_hash, reason, "
+                                          "attempts, run_id, source_id, pending, CAST(strftime('%s', updated_at) AS "
+                                          "INTEGER) FROM id_map WHERE flow_id=?1 AND entity=?2 AND "
+                                          "source_key=?3",
+                                          err);
     if (s == NULL) {
         return FERRY_FATAL;
     }
