@@ -92,11 +92,18 @@ int ferry_cli_fail(const char *command, const ferry_error *err)
 
 void ferry_cli_print_json(const json_t *value)
 {
+    ferry_cli_write_json(stdout, value);
+}
+
+int ferry_cli_write_json(FILE *out, const json_t *value)
+{
     char *text = json_dumps(value, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
-    if (text != NULL) {
-        puts(text);
-        free(text);
+    if (text == NULL) {
+        return -1;
     }
+    int rc = fputs(text, out) < 0 || fputc('\n', out) == EOF ? -1 : 0;
+    free(text);
+    return rc;
 }
 
 const char *ferry_cli_datadir(void)
@@ -176,7 +183,8 @@ int ferry_cli_parse(ferry_cli *cli, ferry_cli_args *a, const char *usage, const 
     }
     memset(&opts[n], 0, sizeof(opts[n]));
     char shorts[64];
-    snprintf(shorts, sizeof(shorts), "qvh%s", shortopts ? shortopts : "");
+    /* the leading ':' makes getopt answer ':' for a missing value, '?' for an unknown option */
+    snprintf(shorts, sizeof(shorts), ":qvh%s", shortopts ? shortopts : "");
     optind = 0;
     opterr = 0;
     int opt;
@@ -188,12 +196,26 @@ int ferry_cli_parse(ferry_cli *cli, ferry_cli_args *a, const char *usage, const 
         if (ferry_cli_common_option(cli, opt, optarg)) {
             continue;
         }
-        if (opt == '?' || opt == ':') {
-            ferry_cli_usage_error(a->command, "unknown option or missing value in '%s'", a->argv[optind - 1]);
+        if (opt == ':') {
+            ferry_cli_usage_error(a->command, "option '%s' needs a value", a->argv[optind - 1]);
+            return -1;
+        }
+        if (opt == '?') {
+            ferry_cli_usage_error(a->command, "unknown option '%s'", a->argv[optind - 1]);
             return -1;
         }
         if (fn == NULL || fn(ud, opt, optarg) != 0) {
-            ferry_cli_usage_error(a->command, "bad option '%s'", a->argv[optind - 1]);
+            const char *name = NULL;
+            for (size_t i = 0; i < n; i++) {
+                if (opts[i].val == opt && opts[i].flag == NULL) {
+                    name = opts[i].name;
+                }
+            }
+            if (optarg != NULL && name != NULL) {
+                ferry_cli_usage_error(a->command, "invalid value '%s' for --%s", optarg, name);
+            } else {
+                ferry_cli_usage_error(a->command, "bad option '%s'", a->argv[optind - 1]);
+            }
             return -1;
         }
     }
@@ -279,7 +301,7 @@ int ferry_cli_main(int argc, char **argv)
     /* Global options stop at the first non-option: the command. */
     int opt;
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+qvh", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+:qvh", longopts, NULL)) != -1) {
         if (opt == 'V') {
             printf("ferry %s (plugin ABI %d.%d)\n", FERRY_VERSION, FERRY_PLUGIN_ABI_MAJOR, FERRY_PLUGIN_ABI_MINOR);
             return FERRY_EXIT_OK;

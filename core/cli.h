@@ -61,6 +61,9 @@ int ferry_cli_fail(const char *command, const struct ferry_error *err);
 struct json_t;
 void ferry_cli_print_json(const struct json_t *value);
 
+/* Write a JSON value to out exactly as ferry_cli_print_json prints it.  Returns 0, or -1 on an error. */
+int ferry_cli_write_json(FILE *out, const struct json_t *value);
+
 /*
  * Parse NAME=VALUE; VALUE "@path" reads the file (trailing newline dropped).
  * Returns 0 and sets *name, *value (new strings), or -1 with a message.
@@ -69,10 +72,12 @@ int ferry_cli_parse_assignment(const char *command, const char *arg, char **name
 
 /*
  * Run the plugin's interactive authorization for connection `name` (OAuth
- * consent) and mark the connection ok or needs_reauth; returns an exit code.
- * `command` names the command in messages.
+ * consent) and mark the connection ok; returns an exit code.  When it fails,
+ * a connection just added (`fresh`) is marked needs_reauth, while one that
+ * worked before keeps its status and its earlier authorization (a mistyped
+ * code must not stop working runs).  `command` names the command in messages.
  */
-int ferry_cli_authorize(ferry_cli *cli, struct ferry_store *st, const char *name, const char *command);
+int ferry_cli_authorize(ferry_cli *cli, struct ferry_store *st, const char *name, const char *command, int fresh);
 
 /* Command groups (argv[0] is the group name). */
 int ferry_cmd_plugin(ferry_cli *cli, int argc, char **argv);

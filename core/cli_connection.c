@@ -102,7 +102,7 @@ static int prompt_missing(const ferry_setting_spec *spec, json_t *settings)
     return 0;
 }
 
-int ferry_cli_authorize(ferry_cli *cli, ferry_store *st, const char *name, const char *command)
+int ferry_cli_authorize(ferry_cli *cli, ferry_store *st, const char *name, const char *command, int fresh)
 {
     ferry_error err;
     ferry_error_clear(&err);
@@ -120,10 +120,18 @@ int ferry_cli_authorize(ferry_cli *cli, ferry_store *st, const char *name, const
     }
     int rc = ep->plugin->desc->authorize(ferry_host_table(), ep->hc, &err);
     if (rc != FERRY_OK) {
-        ferry_connection_set_status(st, ferry_endpoint_connection(ep)->id, "needs_reauth",
-                                    "authorization did not complete; run 'ferry connection authorize'", NULL);
+        const ferry_connection *c = ferry_endpoint_connection(ep);
+        int was_ok = c->status != NULL && strcmp(c->status, "ok") == 0;
+        if (fresh || !was_ok) {
+            ferry_connection_set_status(st, c->id, "needs_reauth",
+                                        "authorization did not complete; run 'ferry connection authorize'", NULL);
+        }
+        rc = ferry_cli_fail(command, &err);
+        if (!fresh && was_ok && !cli->quiet) {
+            fprintf(stderr, "%s: %s keeps its earlier authorization\n", command, name);
+        }
         ferry_endpoint_close(ep);
-        return ferry_cli_fail(command, &err);
+        return rc;
     }
     ferry_connection_set_status(st, ferry_endpoint_connection(ep)->id, "ok", NULL, &err);
     ferry_endpoint_close(ep);
@@ -181,7 +189,7 @@ static int cmd_add(ferry_cli *cli, ferry_cli_args *a)
     }
     rc = FERRY_EXIT_OK;
     if (!o.no_authorize && pl->desc->authorize != NULL) {
-        rc = ferry_cli_authorize(cli, st, name, a->command);
+        rc = ferry_cli_authorize(cli, st, name, a->command, 1);
     }
 done:
     json_decref(o.settings);
@@ -393,7 +401,7 @@ static int cmd_authorize(ferry_cli *cli, ferry_cli_args *a)
     if (rc != FERRY_EXIT_OK) {
         return rc;
     }
-    return ferry_cli_authorize(cli, st, a->argv[idx], a->command);
+    return ferry_cli_authorize(cli, st, a->argv[idx], a->command, 0);
 }
 
 typedef struct action_opts {

@@ -4,9 +4,11 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
@@ -184,15 +186,58 @@ static int open_store(ferry_cli *cli, int create, ferry_store **st)
     return *st ? FERRY_EXIT_OK : rc;
 }
 
+/*
+ * Store the mapping the way every later run finds it, wherever it runs from:
+ * a file named relative to the current directory becomes an absolute path (a
+ * cron job starts elsewhere), the name of a mapping in DATADIR/mappings stays
+ * a name, and a mapping found nowhere is refused before anything is saved.
+ */
+static int resolve_mapping(json_t *doc, ferry_error *err)
+{
+    json_t *m = json_object_get(doc, "mapping");
+    if (!json_is_string(m)) {
+        return FERRY_OK; /* absent, or a type error ferry_flow_import reports with its path */
+    }
+    const char *path = json_string_value(m);
+    const char *datadir = ferry_cli_datadir();
+    if (path[0] == '/') {
+        if (access(path, R_OK) == 0) {
+            return FERRY_OK;
+        }
+        return ferry_error_set(err, FERRY_CONFIG_ERROR, "$.mapping", "mapping %s cannot be read: %s", path,
+                               strerror(errno));
+    }
+    if (path[0] != '\0' && access(path, R_OK) == 0) {
+        char *abs = realpath(path, NULL);
+        if (abs == NULL) {
+            return ferry_error_set(err, FERRY_CONFIG_ERROR, "$.mapping", "mapping %s: %s", path, strerror(errno));
+        }
+        json_object_set_new(doc, "mapping", json_string(abs));
+        free(abs);
+        return FERRY_OK;
+    }
+    char *shared = ferry_asprintf("%s/mappings/%s", datadir, path);
+    int found = shared != NULL && path[0] != '\0' && access(shared, R_OK) == 0;
+    free(shared);
+    if (found) {
+        return FERRY_OK;
+    }
+    return ferry_error_set(err, FERRY_CONFIG_ERROR, "$.mapping", "mapping '%s' not found (looked in . and %s/mappings)",
+                           path, datadir);
+}
+
 static int import_doc(ferry_cli *cli, ferry_cli_args *a, json_t *doc, int replace)
 {
+    ferry_error err;
+    ferry_error_clear(&err);
+    if (resolve_mapping(doc, &err) != FERRY_OK) {
+        return ferry_cli_fail(a->command, &err);
+    }
     ferry_store *st;
     int rc = open_store(cli, 1, &st);
     if (rc != FERRY_EXIT_OK) {
         return rc;
     }
-    ferry_error err;
-    ferry_error_clear(&err);
     if (ferry_flow_import(st, ferry_cli_loader(cli), doc, replace, &err) != FERRY_OK) {
         return ferry_cli_fail(a->command, &err);
     }
@@ -406,8 +451,14 @@ static int cmd_export(ferry_cli *cli, ferry_cli_args *a)
     json_t *doc = ferry_flow_export(f);
     json_t *out = json_object_get(o.doc, "__output");
     if (out != NULL && strcmp(json_string_value(out), "-") != 0) {
-        if (json_dump_file(doc, json_string_value(out), JSON_INDENT(2)) != 0) {
-            fprintf(stderr, "%s: cannot write %s\n", a->command, json_string_value(out));
+        /* the same bytes as the export to standard output */
+        FILE *fp = fopen(json_string_value(out), "w");
+        int bad = fp == NULL || ferry_cli_write_json(fp, doc) != 0;
+        if (fp != NULL && fclose(fp) != 0) {
+            bad = 1;
+        }
+        if (bad) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", a->command, json_string_value(out), strerror(errno));
             rc = FERRY_EXIT_FAILURE;
         }
     } else {

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,13 +61,13 @@ typedef struct log_opts {
 static int log_option(void *ud, int opt, const char *arg)
 {
     log_opts *o = ud;
+    long long v = 0;
     switch (opt) {
     case 'f':
         o->flow = arg;
         return 0;
     case 'r':
-        o->run = atoll(arg);
-        return o->run > 0 ? 0 : -1;
+        return ferry_parse_int(arg, 1, LLONG_MAX, &o->run);
     case 'k':
         o->record = arg;
         o->data = 1;
@@ -78,8 +79,11 @@ static int log_option(void *ud, int opt, const char *arg)
         o->kind = arg;
         return 0;
     case 'n':
-        o->limit = atoi(arg);
-        return o->limit > 0 ? 0 : -1;
+        if (ferry_parse_int(arg, 1, INT_MAX, &v) != 0) {
+            return -1;
+        }
+        o->limit = (int)v;
+        return 0;
     case 'd':
         o->data = 1;
         return 0;
@@ -87,8 +91,12 @@ static int log_option(void *ud, int opt, const char *arg)
         o->all = 1;
         return 0;
     case 'o':
-        o->days = atoi(arg);
-        return o->days >= 0 ? 0 : -1;
+        /* a typo here must never become "0 days": purge would delete everything */
+        if (ferry_parse_int(arg, 0, 36500, &v) != 0) {
+            return -1;
+        }
+        o->days = (int)v;
+        return 0;
     case 'm':
         o->matching = arg;
         return 0;
@@ -309,8 +317,8 @@ int ferry_cmd_dead(ferry_cli *cli, int argc, char **argv)
         return ferry_cli_usage_error(command, "which dead letter? (ids from 'ferry dead list')");
     }
     for (int i = idx; i < a.argc; i++) {
-        long long id = atoll(a.argv[i]);
-        if (id <= 0) {
+        long long id = 0;
+        if (ferry_parse_int(a.argv[i], 1, LLONG_MAX, &id) != 0) {
             return ferry_cli_usage_error(command, "'%s' is not a dead letter id", a.argv[i]);
         }
         if (strcmp(sub, "show") == 0) {

@@ -614,7 +614,7 @@ static int cmd_test(ferry_cli *cli, int argc, char **argv, FILE *out, FILE *err)
     optind = 0; /* glibc: start over for this argv */
     opterr = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, "i:s:hqv", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, ":i:s:hqv", longopts, NULL)) != -1) {
         switch (opt) {
         case 'i':
             o.input = optarg;
@@ -634,9 +634,10 @@ static int cmd_test(ferry_cli *cli, int argc, char **argv, FILE *out, FILE *err)
         case 'h':
             fputs(test_usage, out);
             return FERRY_EXIT_OK;
-        case '?':
         case ':':
-            return usage_error(err, command, "unknown option or missing value in '%s'", argv[optind - 1]);
+            return usage_error(err, command, "option '%s' needs a value", argv[optind - 1]);
+        case '?':
+            return usage_error(err, command, "unknown option '%s'", argv[optind - 1]);
         default:
             if (!ferry_cli_common_option(cli, opt, optarg)) {
                 return usage_error(err, command, "unknown option '%s'", argv[optind - 1]);

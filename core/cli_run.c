@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -49,9 +50,14 @@ static int run_option(void *ud, int opt, const char *arg)
     case 'n':
         o->dry_run = 1;
         return 0;
-    case 'l':
-        o->limit = atol(arg);
-        return o->limit > 0 ? 0 : -1;
+    case 'l': {
+        long long v = 0;
+        if (ferry_parse_int(arg, 1, LONG_MAX, &v) != 0) {
+            return -1;
+        }
+        o->limit = (long)v;
+        return 0;
+    }
     case 'a':
         o->all = 1;
         return 0;
@@ -246,8 +252,9 @@ static json_t *ids_by_flow(ferry_store *st, char **ids, int n, ferry_error *err)
     json_t *groups = json_object();
     for (int i = 0; i < n; i++) {
         json_t *letter = NULL;
-        long long id = atoll(ids[i]);
-        if (id <= 0 || ferry_activity_dead_get(st, id, &letter, err) != FERRY_OK || letter == NULL) {
+        long long id = 0;
+        if (ferry_parse_int(ids[i], 1, LLONG_MAX, &id) != 0 ||
+            ferry_activity_dead_get(st, id, &letter, err) != FERRY_OK || letter == NULL) {
             ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "no dead letter with id %s", ids[i]);
             json_decref(groups);
             return NULL;

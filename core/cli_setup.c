@@ -126,7 +126,7 @@ static int add_connection(wizard *w, ferry_store *st, const ferry_plugin *pl, co
         return ferry_cli_fail("ferry setup", &err);
     }
     if (pl->desc->authorize != NULL) {
-        int rc = ferry_cli_authorize(w->cli, st, name, "ferry setup");
+        int rc = ferry_cli_authorize(w->cli, st, name, "ferry setup", 1);
         if (rc != FERRY_EXIT_OK) {
             return rc;
         }

@@ -3,6 +3,10 @@
 
 #include "loader.h"
 
+#ifdef HAVE_DLFCN_H
+#include <dlfcn.h>
+#endif
+
 #include <dirent.h>
 #include <ltdl.h>
 #include <stdlib.h>
@@ -142,6 +146,31 @@ static const char *check_members(const ferry_plugin_descriptor *d, char *why, si
     return NULL;
 }
 
+/*
+ * Why a file could not be loaded.  libltdl reports "file not found" for any
+ * failed dlopen (it tries other names and keeps the last error), even for a
+ * file that is there but is no library or misses a dependency; ask the
+ * system loader for the real reason where there is one.
+ */
+static const char *load_failure(const char *path, const char *ltdl_reason)
+{
+#ifdef HAVE_DLFCN_H
+    void *h = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
+    if (h == NULL) {
+        const char *e = dlerror();
+        if (e != NULL) {
+            size_t n = strlen(path); /* "PATH: reason": the caller names the file already */
+            return strncmp(e, path, n) == 0 && e[n] == ':' && e[n + 1] == ' ' ? e + n + 2 : e;
+        }
+    } else {
+        dlclose(h);
+    }
+#else
+    (void)path;
+#endif
+    return ltdl_reason != NULL ? ltdl_reason : "unknown error";
+}
+
 int ferry_loader_load_file(ferry_loader *l, const char *path, ferry_error *err)
 {
     lt_dladvise advise;
@@ -152,8 +181,7 @@ int ferry_loader_load_file(ferry_loader *l, const char *path, ferry_error *err)
     lt_dlhandle h = lt_dlopenadvise(path, advise);
     lt_dladvise_destroy(&advise);
     if (h == NULL) {
-        const char *e = lt_dlerror();
-        return refuse(l, err, path, "cannot be loaded: %s", e ? e : "unknown error");
+        return refuse(l, err, path, "cannot be loaded: %s", load_failure(path, lt_dlerror()));
     }
     /* A data pointer is converted to a function pointer here, as dlsym requires. */
     void *sym = lt_dlsym(h, FERRY_PLUGIN_ENTRY_SYMBOL);

@@ -85,6 +85,21 @@ int ferry_starts_with(const char *s, const char *prefix)
     return s != NULL && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+int ferry_parse_int(const char *s, long long min, long long max, long long *out)
+{
+    if (s == NULL || *s == '\0' || *s == ' ' || *s == '\t') {
+        return -1;
+    }
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int ferry_hex_value(char c)
 {
     if (c >= '0' && c <= '9') {

@@ -41,6 +41,13 @@ int ferry_starts_with(const char *s, const char *prefix);
 int ferry_hex_value(char c);
 
 /*
+ * Parse a whole decimal integer (optional sign, digits, nothing else) within
+ * [min, max] into *out.  Returns 0, or -1 for an empty string, trailing
+ * characters, overflow or a value out of range (*out untouched).
+ */
+int ferry_parse_int(const char *s, long long min, long long max, long long *out);
+
+/*
  * RFC 3986 percent-encoding: unreserved characters kept, everything else %XX
  * (a NULL s encodes as "").  A new string, or NULL when out of memory.
  */

@@ -86,6 +86,17 @@ check "flow export" 0 "$FERRY" flow export orders -o "$TMP/orders.json"
 check "flow import of the export under --replace" 0 "$FERRY" flow import "$TMP/orders.json" --replace
 check "flow export again" 0 "$FERRY" flow export orders -o "$TMP/orders2.json"
 if cmp -s "$TMP/orders.json" "$TMP/orders2.json"; then ok "exported, imported and exported again is identical"; else not_ok "export round trip differs"; diff "$TMP/orders.json" "$TMP/orders2.json" | sed 's/^/# /'; fi
+"$FERRY" flow export orders >"$TMP/orders3.json"
+if cmp -s "$TMP/orders.json" "$TMP/orders3.json"; then ok "export -o FILE writes what export to stdout writes"; else not_ok "export -o differs from stdout"; fi
+check "flow add with a mapping that does not exist exits 3" 3 "$FERRY" flow add o3 --kind orders --source shop:thing --target books:thing --mapping "$TMP/nosuch.lua"
+contains "the missing mapping is named" "$ERR" "nosuch.lua"
+check "flow add with a mapping found nowhere exits 3" 3 "$FERRY" flow add o3 --kind orders --source shop:thing --target books:thing --mapping nosuch.lua
+contains "where it was looked for is said" "$ERR" "looked in ."
+printf 'function map(r) return r end\n' >"$TMP/mine.lua"
+check "flow add with a mapping relative to the current directory" 0 sh -c 'cd "$1" && "$2" flow add o4 --kind orders --source shop:thing --target books:thing --mapping mine.lua' sh "$TMP" "$FERRY"
+check "flow show of it" 0 "$FERRY" flow show o4 --json
+contains "the relative mapping is stored as an absolute path (a cron job runs elsewhere)" "$OUT" "\"$TMP/mine.lua\""
+check "flow remove o4" 0 "$FERRY" flow remove o4
 sed 's/"enabled": true/"enabled": "yes"/' "$TMP/orders.json" >"$TMP/bad.json"
 check "flow import of a wrong type exits 3" 3 "$FERRY" flow import "$TMP/bad.json" --replace
 contains "the wrong type's path is named" "$ERR" "\$.enabled"
@@ -118,6 +129,14 @@ check "run of an unknown flow exits 3" 3 "$FERRY" run nosuchflow
 check "run without a flow is a usage error" 2 "$FERRY" run
 check "log with no runs" 0 "$FERRY" log
 check "dead list empty" 0 "$FERRY" dead list
+check "purge --older-than abc is refused, not taken as 0 days" 2 "$FERRY" purge --older-than abc
+contains "the bad value is named" "$ERR" "invalid value 'abc' for --older-than"
+check "purge --older-than 5x is refused" 2 "$FERRY" purge --older-than 5x
+check "log --limit 0 is refused" 2 "$FERRY" log --limit 0
+check "a global option without its value is a usage error" 2 "$FERRY" --db
+contains "the missing value is said" "$ERR" "option '--db' needs a value"
+check "a command option without its value is a usage error" 2 "$FERRY" log --kind
+contains "the missing value is said for a command option" "$ERR" "option '--kind' needs a value"
 check "purge --older-than 30" 0 "$FERRY" purge --older-than 30
 check "purge --matching too short is refused" 3 "$FERRY" purge --matching ab
 

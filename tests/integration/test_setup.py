@@ -91,5 +91,42 @@ class SetupWizard(unittest.TestCase):
         self.assertIn("signature", p.stderr.lower())
 
 
+
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class Reauthorize(unittest.TestCase):
+    """`ferry connection authorize` on a working connection that fails (a code from another attempt,
+    a typo: the identity server refuses it) must not stop the runs that work with the tokens it already has."""
+
+    def test_a_failed_reauthorization_keeps_a_working_connection_ok(self):
+        env = ferrytest.Env(orders=6, seed=16)
+        try:
+            bad = "http://localhost:53682/callback?code=not-a-code-the-server-issued&state=t"
+            p = env.ferry("connection", "authorize", "books", check=False, env={"FERRY_EA_AUTH_CODE": bad})
+            self.assertNotEqual(p.returncode, 0, p.stderr)
+            self.assertIn("keeps its earlier authorization", p.stderr)
+            conns = {c["name"]: c for c in json.loads(env.ferry("--json", "connection", "list").stdout)}
+            self.assertEqual(conns["books"]["status"], "ok")
+            code, summary, out = env.run()
+            self.assertEqual(code, 0, out.stdout + out.stderr)
+            self.assertGreater(summary["synced"], 0)
+        finally:
+            env.close()
+
+    def test_a_failed_authorization_of_a_new_connection_marks_it_needs_reauth(self):
+        env = ferrytest.Env(orders=6, seed=17, connect=False)
+        try:
+            bad = "http://localhost:53682/callback?code=not-a-code-the-server-issued&state=t"
+            p = env.ferry("connection", "add", "books", "--plugin", "eaccounting",
+                          "--set", "api_base_url=%s/v2" % env.ea.url, "--set", "identity_base_url=" + env.ea.url,
+                          "--set", "client_id=" + ferrytest.EA_CLIENT[0],
+                          "--set", "client_secret=" + ferrytest.EA_CLIENT[1],
+                          check=False, env={"FERRY_EA_AUTH_CODE": bad})
+            self.assertNotEqual(p.returncode, 0, p.stderr)
+            conns = {c["name"]: c for c in json.loads(env.ferry("--json", "connection", "list").stdout)}
+            self.assertEqual(conns["books"]["status"], "needs_reauth")
+        finally:
+            env.close()
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -3,6 +3,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "loader.h"
@@ -94,6 +95,27 @@ TEST(missing_file_is_refused)
     ferry_loader_destroy(l);
 }
 
+TEST(a_file_that_is_no_library_is_refused_with_the_real_reason)
+{
+    /* libltdl alone says "file not found" for a file that is there: the reason must be the loader's */
+    char path[] = "/tmp/ferry-test-loader-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) {
+        return;
+    }
+    CHECK(write(fd, "garbage\n", 8) == 8);
+    close(fd);
+    ferry_loader *l = ferry_loader_create(ferry_host_table());
+    ferry_error err;
+    ferry_error_clear(&err);
+    CHECK_INT_EQ(ferry_loader_load_file(l, path, &err), FERRY_CONFIG_ERROR);
+    CHECK_STR_CONTAINS(err.message, "cannot be loaded");
+    CHECK_MSG(strstr(err.message, "file not found") == NULL, "message: %s", err.message);
+    ferry_loader_destroy(l);
+    unlink(path);
+}
+
 TEST(newer_minor_with_bigger_descriptor_loads_reading_only_known_members)
 {
     ferry_loader *l = ferry_loader_create(ferry_host_table());
@@ -152,6 +174,7 @@ int main(void)
     RUN_TEST(too_small_descriptor_is_refused);
     RUN_TEST(entry_returning_null_is_refused);
     RUN_TEST(missing_file_is_refused);
+    RUN_TEST(a_file_that_is_no_library_is_refused_with_the_real_reason);
     RUN_TEST(newer_minor_with_bigger_descriptor_loads_reading_only_known_members);
     RUN_TEST(scan_loads_the_good_ones_and_lists_each_refusal_once);
     RUN_TEST(same_plugin_twice_on_the_path_keeps_the_first);
