@@ -18,7 +18,7 @@
  * machine hits each measure alike, for about SECONDS (default 10) in all:
  *
  *   floor       json_loads + json_dumps(JSON_COMPACT) of the order's text
- *   map         ferry_lua_map(order, ctx) as the engine calls it (run_map):
+ *   map         ferry_lua_map(order, ctx) as the engine calls it (ferry_run_map):
  *               the record already parsed, ctx = flow, kind, entity,
  *               dry_run, run_id, settings; the result freed
  *   map_nosrc   the same with "source" removed from the record (what the

@@ -46,6 +46,7 @@ typedef struct ferry_event {
     const json_t *data; /* what came in / what was sent / what came back (redacted) */
 } ferry_event;
 
+/* Append one event to the activity log (ev and its data borrowed; data is stored as JSON).  FERRY_OK or an error. */
 int ferry_activity_event(ferry_store *st, const ferry_event *ev, ferry_error *err);
 
 /*
@@ -82,7 +83,10 @@ typedef struct ferry_log_filter {
     int with_data;
 } ferry_log_filter;
 
+/* The newest events matching f (limit), in the order they happened, as a new JSON array in *out (caller decrefs). */
 int ferry_activity_events(ferry_store *st, const ferry_log_filter *f, json_t **out, ferry_error *err);
+
+/* The newest `limit` runs (0 = 20) of one flow, or of all when flow_id is 0, oldest first, as a new JSON array. */
 int ferry_activity_runs(ferry_store *st, long long flow_id, int limit, json_t **out, ferry_error *err);
 
 /*

@@ -32,8 +32,8 @@ static void on_stop_signal(int sig)
 
 /* ---- helpers for the pipelines ------------------------------------------------ */
 
-void run_event(ferry_run *run, const char *level, const char *kind, const char *key, const json_t *data,
-               const char *fmt, ...)
+void ferry_run_event(ferry_run *run, const char *level, const char *kind, const char *key, const json_t *data,
+                     const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -48,28 +48,28 @@ void run_event(ferry_run *run, const char *level, const char *kind, const char *
     free(msg);
 }
 
-int run_status_stops(int status)
+int ferry_run_status_stops(int status)
 {
     return status == FERRY_RETRY || status == FERRY_CONFIG_ERROR || status == FERRY_FATAL;
 }
 
-const json_t *run_setting(const ferry_run *run, const char *name)
+const json_t *ferry_run_setting(const ferry_run *run, const char *name)
 {
     return json_object_get(run->settings, name);
 }
 
-const char *run_setting_str(const ferry_run *run, const char *name)
+const char *ferry_run_setting_str(const ferry_run *run, const char *name)
 {
-    const json_t *v = run_setting(run, name);
+    const json_t *v = ferry_run_setting(run, name);
     return json_is_string(v) && json_string_length(v) > 0 ? json_string_value(v) : NULL;
 }
 
-int run_setting_bool(const ferry_run *run, const char *name)
+int ferry_run_setting_bool(const ferry_run *run, const char *name)
 {
-    return json_is_true(run_setting(run, name));
+    return json_is_true(ferry_run_setting(run, name));
 }
 
-char *run_source_hash(const json_t *record)
+char *ferry_run_source_hash(const json_t *record)
 {
     /*
      * A comment written back, a status change ferry made, or a touch of
@@ -86,7 +86,8 @@ char *run_source_hash(const json_t *record)
     return h;
 }
 
-int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len, ferry_error *err)
+int ferry_run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len,
+                  ferry_error *err)
 {
     *out = NULL;
     json_t *ctx = json_pack("{s:s, s:s, s:s, s:b, s:I, s:O}", "flow", run->flow->name, "kind", run->flow->kind,
@@ -112,8 +113,8 @@ int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reaso
     return FERRY_OK;
 }
 
-int run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,
-               const char *source_hash, const char *reason, ferry_error *err)
+int ferry_run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,
+                     const char *source_hash, const char *reason, ferry_error *err)
 {
     if (run->opts->dry_run) {
         return FERRY_OK;
@@ -144,16 +145,16 @@ int run_settle(ferry_run *run, const char *key, const char *state, const char *t
     return rc;
 }
 
-record_outcome run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
-                        const json_t *record, const json_t *payload, const json_t *response, ferry_error *err)
+record_outcome ferry_run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
+                              const json_t *record, const json_t *payload, const json_t *response, ferry_error *err)
 {
     char msg[1600];
     ferry_error copy = *why;
     ferry_error_context(&copy, run->flow->name, key);
     ferry_error_format(&copy, msg, sizeof(msg));
-    run_event(run, "error", "dead", key, NULL, "%s", msg);
+    ferry_run_event(run, "error", "dead", key, NULL, "%s", msg);
     if (run->opts->dry_run) {
-        run_report(run, key, msg, payload);
+        ferry_run_report(run, key, msg, payload);
         return OUTCOME_DEAD;
     }
     json_t *slim = NULL;
@@ -168,13 +169,13 @@ record_outcome run_dead(ferry_run *run, const char *key, const char *stage, cons
     if (rc != FERRY_OK) {
         return OUTCOME_STOP;
     }
-    char *hash = record ? run_source_hash(record) : NULL;
-    rc = run_settle(run, key, "dead", NULL, NULL, hash, why->message, err);
+    char *hash = record ? ferry_run_source_hash(record) : NULL;
+    rc = ferry_run_settle(run, key, "dead", NULL, NULL, hash, why->message, err);
     free(hash);
     return rc == FERRY_OK ? OUTCOME_DEAD : OUTCOME_STOP;
 }
 
-void run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload)
+void ferry_run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload)
 {
     if (!run->opts->dry_run) {
         return;
@@ -231,8 +232,9 @@ static void record_http(void *ud, const ferry_http_exchange *ex)
         }
     }
     const char *level = ex->error != NULL || ex->status >= 400 ? "warn" : "debug";
-    run_event(run, level, "http", run->current_key, data, "%s %s -> %ld%s%s", ex->method,
-              ex->label ? ex->label : ex->url, ex->status, ex->error ? ": " : "", ex->error ? ex->error->message : "");
+    ferry_run_event(run, level, "http", run->current_key, data, "%s %s -> %ld%s%s", ex->method,
+                    ex->label ? ex->label : ex->url, ex->status, ex->error ? ": " : "",
+                    ex->error ? ex->error->message : "");
     json_decref(data);
 }
 
@@ -279,7 +281,7 @@ static void lua_log(void *ud, int level, const char *message)
 {
     ferry_run *run = ud;
     ferry_log(level, run->flow->name, "mapping: %s", message);
-    run_event(run, ferry_log_level_name(level), "log", run->current_key, NULL, "%s", message);
+    ferry_run_event(run, ferry_log_level_name(level), "log", run->current_key, NULL, "%s", message);
 }
 
 static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader, const char *flow_name,
@@ -310,7 +312,7 @@ static int run_open(ferry_run *run, ferry_store *st, const ferry_loader *loader,
     }
     run->ops = strcmp(run->kind->name, "orders") == 0 ? &ferry_sync_orders_ops : &ferry_sync_records_ops;
     run->settings = ferry_flow_effective_settings(run->flow);
-    const char *log_payloads = run_setting_str(run, "log_payloads");
+    const char *log_payloads = ferry_run_setting_str(run, "log_payloads");
     run->payload_events = log_payloads == NULL || strcmp(log_payloads, "none") != 0;
     run->native_events = log_payloads != NULL && strcmp(log_payloads, "full") == 0;
 
@@ -440,7 +442,7 @@ static int process_page(ferry_run *run, const json_t *records, int *cut, ferry_e
             ferry_error why;
             ferry_error_clear(&why);
             ferry_error_set(&why, FERRY_RECORD_ERROR, "key", "the source plugin returned a record without a key");
-            run_event(run, "error", "invalid", NULL, rec, "%s", why.message);
+            ferry_run_event(run, "error", "invalid", NULL, rec, "%s", why.message);
             run->result->counts.failed++;
             continue;
         }
@@ -471,19 +473,19 @@ static int process_page(ferry_run *run, const json_t *records, int *cut, ferry_e
 static json_t *read_query(const ferry_run *run)
 {
     json_t *q = json_object();
-    const json_t *since = run_setting(run, "since");
+    const json_t *since = ferry_run_setting(run, "since");
     if (since != NULL && json_is_string(since)) {
         json_object_set(q, "since", (json_t *)since);
     }
-    const json_t *page = run_setting(run, "page_size");
+    const json_t *page = ferry_run_setting(run, "page_size");
     if (page != NULL) {
         json_object_set(q, "page_size", (json_t *)page);
     }
     /* Orders: statuses go to the source only when asked, so every other order is still accounted for. */
-    if (run_setting_bool(run, "filter_statuses_in_query") && run_setting(run, "statuses") != NULL) {
-        json_object_set(q, "statuses", (json_t *)run_setting(run, "statuses"));
+    if (ferry_run_setting_bool(run, "filter_statuses_in_query") && ferry_run_setting(run, "statuses") != NULL) {
+        json_object_set(q, "statuses", (json_t *)ferry_run_setting(run, "statuses"));
     }
-    const json_t *types = run_setting(run, "types");
+    const json_t *types = ferry_run_setting(run, "types");
     if (types != NULL) {
         json_object_set(q, "types", (json_t *)types);
     }
@@ -509,8 +511,8 @@ static int keys_loop(ferry_run *run, ferry_error *err)
             return rc;
         }
         if (rec == NULL) {
-            run_event(run, "warn", "missing", key, NULL, "%s %s is no longer at the source; letter kept",
-                      run->flow->source_entity, key);
+            ferry_run_event(run, "warn", "missing", key, NULL, "%s %s is no longer at the source; letter kept",
+                            run->flow->source_entity, key);
             continue;
         }
         json_t *page = json_pack("[o]", rec);
@@ -600,7 +602,7 @@ static void finish(ferry_run *run, int rc, const ferry_error *err)
         ferry_activity_run_finish(run->st, run->run_id, r->status, &r->counts, r->message[0] ? r->message : NULL,
                                   &ferr);
         if (rc != FERRY_OK) {
-            run_event(run, "error", "run", NULL, NULL, "run %s: %s", r->status, r->message);
+            ferry_run_event(run, "error", "run", NULL, NULL, "run %s: %s", r->status, r->message);
         }
     }
     /* A flow that cannot run (credentials, mapping, module) needs a person: alert, also before it started. */

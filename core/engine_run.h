@@ -63,37 +63,38 @@ struct ferry_run {
 /* ---- helpers the pipelines share (engine.c) ------------------------------ */
 
 /* Log an event of this run about record `key` (may be NULL); `data` borrowed. */
-void run_event(ferry_run *run, const char *level, const char *kind, const char *key, const json_t *data,
-               const char *fmt, ...) FERRY_PRINTF(6, 7);
+void ferry_run_event(ferry_run *run, const char *level, const char *kind, const char *key, const json_t *data,
+                     const char *fmt, ...) FERRY_PRINTF(6, 7);
 
 /*
  * Map a source record with the flow's Lua mapping.  FERRY_OK with *out a
  * new array (possibly empty when skipped: *skip_reason then set, static
  * buffer of the result), or FERRY_RECORD_ERROR / FERRY_CONFIG_ERROR in err.
  */
-int run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len, ferry_error *err);
+int ferry_run_map(ferry_run *run, const json_t *record, json_t **out, char *skip_reason, size_t reason_len,
+                  ferry_error *err);
 
 /* Record a terminal outcome in the id map (not in a dry run). */
-int run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,
-               const char *source_hash, const char *reason, ferry_error *err);
+int ferry_run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,
+                     const char *source_hash, const char *reason, ferry_error *err);
 
 /* Dead-letter a record with its stage, error and payloads; returns OUTCOME_DEAD (or STOP on store failure). */
-record_outcome run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
-                        const json_t *record, const json_t *payload, const json_t *response, ferry_error *err);
+record_outcome ferry_run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
+                              const json_t *record, const json_t *payload, const json_t *response, ferry_error *err);
 
 /* The hash of a source record that ignores fields that change without the order changing. */
-char *run_source_hash(const json_t *record);
+char *ferry_run_source_hash(const json_t *record);
 
 /* A flow setting (borrowed) and typed helpers. */
-const json_t *run_setting(const ferry_run *run, const char *name);
-const char *run_setting_str(const ferry_run *run, const char *name);
-int run_setting_bool(const ferry_run *run, const char *name);
+const json_t *ferry_run_setting(const ferry_run *run, const char *name);
+const char *ferry_run_setting_str(const ferry_run *run, const char *name);
+int ferry_run_setting_bool(const ferry_run *run, const char *name);
 
 /* True when a status stops the run (transient, configuration or fatal) rather than one record. */
-int run_status_stops(int status);
+int ferry_run_status_stops(int status);
 
 /* Write a dry-run report line: what would happen to `key`, and the payload. */
-void run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload);
+void ferry_run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload);
 
 /* run->indexed: the target index holds every object of these entities, so a miss means "none". */
 #define RUN_INDEXED_CUSTOMERS 0x1u

@@ -46,6 +46,7 @@ typedef struct ferry_flow {
     char *updated_at;
 } ferry_flow;
 
+/* Free a flow and everything it owns (NULL is fine). */
 void ferry_flow_free(ferry_flow *flow);
 
 /*
@@ -71,6 +72,7 @@ json_t *ferry_flow_export(const ferry_flow *flow);
 /* All flows as a new JSON array of summaries. */
 int ferry_flow_list(ferry_store *st, json_t **out, ferry_error *err);
 
+/* Enable or disable the flow called `name`; FERRY_CONFIG_ERROR when there is none. */
 int ferry_flow_set_enabled(ferry_store *st, const char *name, int enabled, ferry_error *err);
 
 /* Remove a flow with its cursors, id map, runs and events. */

@@ -43,6 +43,7 @@ int ferry_endpoint_open(ferry_store *st, const ferry_loader *loader, const char 
 /* Call the plugin's open on an endpoint made with FERRY_ENDPOINT_NO_OPEN. */
 int ferry_endpoint_start(ferry_endpoint *ep, ferry_error *err);
 
+/* Call the plugin's close (if it was opened) and free the endpoint (NULL is fine). */
 void ferry_endpoint_close(ferry_endpoint *ep);
 
 /* The number of HTTP requests sent through this endpoint (all attempts). */

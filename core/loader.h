@@ -47,6 +47,7 @@ size_t ferry_loader_scan(ferry_loader *loader, const char *installed_dir);
 /* Load one file.  FERRY_OK, or FERRY_CONFIG_ERROR with the refusal in err (and kept). */
 int ferry_loader_load_file(ferry_loader *loader, const char *path, ferry_error *err);
 
+/* How many plugins are loaded, and the i-th of them (borrowed; valid until the loader is destroyed). */
 size_t ferry_loader_count(const ferry_loader *loader);
 const ferry_plugin *ferry_loader_get(const ferry_loader *loader, size_t i);
 /* The plugin called `name`, or NULL. */

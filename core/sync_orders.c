@@ -168,8 +168,8 @@ static int prefetch(ferry_run *run, const char *entity, unsigned flag, const jso
         run->indexed |= flag;
     }
     if (rc == FERRY_OK && n > 0) {
-        run_event(run, "info", "prefetch", NULL, NULL, "%ld %s record(s) read from %s into the index", n, entity,
-                  run->flow->target_connection);
+        ferry_run_event(run, "info", "prefetch", NULL, NULL, "%ld %s record(s) read from %s into the index", n, entity,
+                        run->flow->target_connection);
     }
     return rc;
 }
@@ -219,7 +219,7 @@ static int find_document(ferry_run *run, const char *ref, char **id, char **numb
  */
 static void wait_for_interrupted_create(ferry_run *run, const char *key, long long intent_time)
 {
-    const json_t *w = run_setting(run, "reconcile_wait_seconds");
+    const json_t *w = ferry_run_setting(run, "reconcile_wait_seconds");
     long long wait_s = json_is_integer(w) && json_integer_value(w) >= 0 ? json_integer_value(w) : 60;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
@@ -228,9 +228,10 @@ static void wait_for_interrupted_create(ferry_run *run, const char *key, long lo
     if (intent_time <= 0 || now_ms >= until_ms) {
         return;
     }
-    run_event(run, "info", "reconcile_wait", key, NULL,
-              "a create interrupted %lld s ago may still be under way in %s: waiting %lld ms before looking it up",
-              now.tv_sec - intent_time, run->flow->target_connection, until_ms - now_ms);
+    ferry_run_event(
+        run, "info", "reconcile_wait", key, NULL,
+        "a create interrupted %lld s ago may still be under way in %s: waiting %lld ms before looking it up",
+        now.tv_sec - intent_time, run->flow->target_connection, until_ms - now_ms);
     ferry_sleep_ms(until_ms - now_ms);
 }
 
@@ -253,9 +254,9 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
         const char *key = json_string_value(k);
         if (run->opts->dry_run) {
             /* a dry run changes nothing: the intent waits for a real run (which may also be going now) */
-            run_event(run, "info", "reconciled", key, NULL,
-                      "an interrupted create is pending: a real run looks it up in %s before anything else",
-                      run->flow->target_connection);
+            ferry_run_event(run, "info", "reconciled", key, NULL,
+                            "an interrupted create is pending: a real run looks it up in %s before anything else",
+                            run->flow->target_connection);
             continue;
         }
         ferry_idmap_entry e;
@@ -283,9 +284,9 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
             free(e.reason);
             e.reason = ferry_strdup("reconciled after an interrupted run");
             free(e.pending);
-            e.pending = run_setting_bool(run, "comment_back") ? ferry_strdup("comment") : NULL;
-            run_event(run, "info", "reconciled", key, NULL, "found in %s after an interrupted run (id %s)",
-                      run->flow->target_connection, e.target_id);
+            e.pending = ferry_run_setting_bool(run, "comment_back") ? ferry_strdup("comment") : NULL;
+            ferry_run_event(run, "info", "reconciled", key, NULL, "found in %s after an interrupted run (id %s)",
+                            run->flow->target_connection, e.target_id);
         } else {
             /* It never arrived: forget the intent; the order is read again (its page was not settled). */
             free(id);
@@ -293,8 +294,8 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
             ferry_strlcpy(e.state, "skipped", sizeof(e.state));
             free(e.reason);
             e.reason = ferry_strdup("interrupted before the document was created; will be sent again");
-            run_event(run, "info", "reconciled", key, NULL, "not in %s after an interrupted run; will be sent again",
-                      run->flow->target_connection);
+            ferry_run_event(run, "info", "reconciled", key, NULL,
+                            "not in %s after an interrupted run; will be sent again", run->flow->target_connection);
         }
         rc = ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
         ferry_idmap_entry_clear(&e);
@@ -327,10 +328,11 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
     if (!src_supports(run, ENT_COMMENT, FERRY_OP_CREATE) || run->src->plugin->desc->create == NULL) {
         return FERRY_OK;
     }
-    char *text = comment_text(run_setting_str(run, "document_type") ? run_setting_str(run, "document_type") : "",
-                              target_ref, target_id, run->flow->target_connection);
+    char *text =
+        comment_text(ferry_run_setting_str(run, "document_type") ? ferry_run_setting_str(run, "document_type") : "",
+                     target_ref, target_id, run->flow->target_connection);
     json_t *c = json_pack("{s:s, s:s?, s:s, s:b}", "number", key, "order_id", source_id, "comment", text, "notify", 0);
-    const char *status = run_setting_str(run, "status_after_sync");
+    const char *status = ferry_run_setting_str(run, "status_after_sync");
     if (status != NULL) {
         json_object_set_new(c, "status", json_string(status));
     }
@@ -342,8 +344,9 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
     json_decref(c);
     json_decref(created);
     if (rc != FERRY_OK) {
-        run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s", cerr.message);
-        return run_status_stops(rc) && rc != FERRY_RETRY ? rc : FERRY_OK;
+        ferry_run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s",
+                        cerr.message);
+        return ferry_run_status_stops(rc) && rc != FERRY_RETRY ? rc : FERRY_OK;
     }
     ferry_idmap_entry e;
     int found = 0;
@@ -385,7 +388,7 @@ static int pending_followups(ferry_run *run, ferry_error *err)
 static int orders_begin(ferry_run *run, ferry_error *err)
 {
     int rc = reconcile_intents(run, err);
-    if (rc == FERRY_OK && !run->opts->dry_run && run_setting_bool(run, "comment_back")) {
+    if (rc == FERRY_OK && !run->opts->dry_run && ferry_run_setting_bool(run, "comment_back")) {
         rc = pending_followups(run, err);
     }
     json_t *q = json_pack("{s:i}", "page_size", 1000);
@@ -396,7 +399,7 @@ static int orders_begin(ferry_run *run, ferry_error *err)
         rc = prefetch(run, ENT_ARTICLE, RUN_INDEXED_ARTICLES, q, err);
     }
     if (rc == FERRY_OK) {
-        const char *type = run_setting_str(run, "document_type");
+        const char *type = ferry_run_setting_str(run, "document_type");
         /* the index keeps id, number and reference only: say so, and the plugin reads only those */
         json_t *dq = json_pack("{s:i, s:s, s:[s,s,s,s]}", "page_size", 1000, "type", type ? type : "invoice_draft",
                                "fields", "id", "number", "type", "external_reference");
@@ -548,7 +551,7 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
                 if (d->to_native && d->to_native(run->dst->conn, ENT_CUSTOMER, customer, &native, err) != FERRY_OK) {
                     native = json_incref(customer);
                 }
-                run_report(run, key, "would create the customer", native);
+                ferry_run_report(run, key, "would create the customer", native);
                 json_decref(native);
                 json_object_set_new(run->dry_created, dkey, json_true());
             }
@@ -558,18 +561,19 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
             rc = d->create(run->dst->conn, ENT_CUSTOMER, customer, &result, err);
             if (rc == FERRY_OK) {
                 *id = ferry_strdup(str_member(result, "id"));
-                run_event(run, "info", "customer", key, NULL, "created customer %s (%s)",
-                          str_member(result, "customer_number") ? str_member(result, "customer_number") : "", email);
+                ferry_run_event(run, "info", "customer", key, NULL, "created customer %s (%s)",
+                                str_member(result, "customer_number") ? str_member(result, "customer_number") : "",
+                                email);
             }
         }
-    } else if (run_setting_bool(run, "update_customers") && d->update != NULL &&
+    } else if (ferry_run_setting_bool(run, "update_customers") && d->update != NULL &&
                !covers(have, customer, diff, sizeof(diff), "")) {
         if (run->opts->dry_run) {
-            run_report(run, key, "would update the customer", customer);
+            ferry_run_report(run, key, "would update the customer", customer);
         } else {
             rc = d->update(run->dst->conn, ENT_CUSTOMER, *id, customer, &result, err);
             if (rc == FERRY_OK) {
-                run_event(run, "info", "customer", key, NULL, "updated customer %s (%s changed)", email, diff);
+                ferry_run_event(run, "info", "customer", key, NULL, "updated customer %s (%s changed)", email, diff);
             }
         }
     }
@@ -620,8 +624,8 @@ static json_t *article_for(const json_t *doc, const json_t *row, const char *num
 static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_error *err)
 {
     const ferry_plugin_descriptor *d = run->dst->plugin->desc;
-    int create =
-        run_setting_str(run, "article_policy") && strcmp(run_setting_str(run, "article_policy"), "create") == 0;
+    int create = ferry_run_setting_str(run, "article_policy") &&
+                 strcmp(ferry_run_setting_str(run, "article_policy"), "create") == 0;
     size_t i;
     json_t *row;
     json_array_foreach (json_object_get(doc, "rows"), i, row) {
@@ -656,7 +660,7 @@ static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_
             if (run->opts->dry_run) {
                 char *dkey = ferry_asprintf("article:%s", number);
                 if (json_object_get(run->dry_created, dkey) == NULL) {
-                    run_report(run, key, "would create the article", article);
+                    ferry_run_report(run, key, "would create the article", article);
                     json_object_set_new(run->dry_created, dkey, json_true());
                 }
                 free(dkey);
@@ -667,7 +671,7 @@ static int resolve_articles(ferry_run *run, const char *key, json_t *doc, ferry_
                 if (rc == FERRY_OK) {
                     id = ferry_strdup(str_member(created, "id"));
                     index_record(run, ENT_ARTICLE, created, err);
-                    run_event(run, "info", "article", key, NULL, "created article %s", number);
+                    ferry_run_event(run, "info", "article", key, NULL, "created article %s", number);
                 }
                 json_decref(created);
             }
@@ -750,7 +754,7 @@ static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const 
                             const totals_check *tc, json_t **updated, ferry_error *err)
 {
     *updated = NULL;
-    const char *article = run_setting_str(run, "rounding_article");
+    const char *article = ferry_run_setting_str(run, "rounding_article");
     const char *type = str_member(doc, "type");
     if (article == NULL || tc->exact || type == NULL || strcmp(type, "invoice") == 0 ||
         run->dst->plugin->desc->update == NULL) {
@@ -782,7 +786,7 @@ static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const 
         json_decref(sent);
     }
     if (rc == FERRY_OK) {
-        run_event(run, "info", "rounding", key, NULL, "added a rounding row of %s on article %s", price, article);
+        ferry_run_event(run, "info", "rounding", key, NULL, "added a rounding row of %s on article %s", price, article);
     }
     return rc;
 }
@@ -791,7 +795,7 @@ static int add_rounding_row(ferry_run *run, const char *key, json_t *doc, const 
 
 static int status_wanted(const ferry_run *run, const char *status)
 {
-    const json_t *statuses = run_setting(run, "statuses");
+    const json_t *statuses = ferry_run_setting(run, "statuses");
     if (!json_is_array(statuses) || json_array_size(statuses) == 0) {
         return 1;
     }
@@ -807,7 +811,7 @@ static int status_wanted(const ferry_run *run, const char *status)
 
 static char *statuses_text(const ferry_run *run)
 {
-    char *t = json_dumps(run_setting(run, "statuses"), JSON_COMPACT | JSON_ENCODE_ANY);
+    char *t = json_dumps(ferry_run_setting(run, "statuses"), JSON_COMPACT | JSON_ENCODE_ANY);
     return t ? t : ferry_strdup("[]");
 }
 
@@ -830,13 +834,14 @@ static int already_handled(ferry_run *run, const char *key, const char *hash, re
         if (e.source_hash != NULL && hash != NULL && strcmp(e.source_hash, hash) != 0 &&
             (e.reason == NULL || strstr(e.reason, hash) == NULL)) {
             /* Changed in the shop after it was sent: report once per change, never send twice. */
-            run_event(run, "warn", "edited", key, NULL,
-                      "changed in %s after it was sent as %s; not sent again - correct the document in %s if needed",
-                      run->flow->source_connection,
-                      e.target_ref  ? e.target_ref
-                      : e.target_id ? e.target_id
-                                    : "?",
-                      run->flow->target_connection);
+            ferry_run_event(
+                run, "warn", "edited", key, NULL,
+                "changed in %s after it was sent as %s; not sent again - correct the document in %s if needed",
+                run->flow->source_connection,
+                e.target_ref  ? e.target_ref
+                : e.target_id ? e.target_id
+                              : "?",
+                run->flow->target_connection);
             if (!run->opts->dry_run) {
                 char *reason = ferry_asprintf("edited after sync (%s)", hash);
                 free(e.reason);
@@ -871,7 +876,7 @@ static json_t *document_of(ferry_run *run, const char *key, json_t *mapped, ferr
         json_object_set_new(doc, "external_reference", json_string(key));
     }
     if (str_member(doc, "type") == NULL) {
-        const char *type = run_setting_str(run, "document_type");
+        const char *type = ferry_run_setting_str(run, "document_type");
         json_object_set_new(doc, "type", json_string(type ? type : "invoice_draft"));
     }
     if (!json_is_array(json_object_get(doc, "rows")) || json_array_size(json_object_get(doc, "rows")) == 0) {
@@ -974,7 +979,7 @@ static int settle_document(ferry_run *run, const char *key, const json_t *record
     e.reason = (char *)reason;
     e.run_id = run->run_id;
     e.attempts = 0;
-    e.pending = run_setting_bool(run, "comment_back") ? "comment" : NULL;
+    e.pending = ferry_run_setting_bool(run, "comment_back") ? "comment" : NULL;
     if (ferry_store_begin(run->st, err) != FERRY_OK) {
         return err->status;
     }
@@ -1024,18 +1029,18 @@ static record_outcome stop_or_dead(ferry_run *run, const char *key, const char *
         }
         ferry_idmap_entry_clear(&e);
         /* The same record keeps failing while others work: dead-letter it so the run can go on. */
-    } else if (run_status_stops(rc)) {
+    } else if (ferry_run_status_stops(rc)) {
         return OUTCOME_STOP;
     }
     ferry_error why = *err;
     ferry_error_clear(err);
-    return run_dead(run, key, stage, &why, record, payload, NULL, err);
+    return ferry_run_dead(run, key, stage, &why, record, payload, NULL, err);
 }
 
 static record_outcome orders_process(ferry_run *run, const json_t *record, ferry_error *err)
 {
     const char *key = str_member(record, "key");
-    char *hash = run_source_hash(record);
+    char *hash = ferry_run_source_hash(record);
     record_outcome outcome;
     if (already_handled(run, key, hash, &outcome, err)) {
         free(hash);
@@ -1046,17 +1051,18 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         if (!run->native_events) {
             json_object_del(shown, "source"); /* the decoded order says what came; full keeps Magento's JSON */
         }
-        run_event(run, "info", "read", key, shown, "read %s %s (%s) from %s", run->flow->source_entity, key,
-                  str_member(record, "status") ? str_member(record, "status") : "?", run->flow->source_connection);
+        ferry_run_event(run, "info", "read", key, shown, "read %s %s (%s) from %s", run->flow->source_entity, key,
+                        str_member(record, "status") ? str_member(record, "status") : "?",
+                        run->flow->source_connection);
         json_decref(shown);
     }
     const char *status = str_member(record, "status");
     if (!status_wanted(run, status)) {
         char *wanted = statuses_text(run);
         char *reason = ferry_asprintf("status %s is not sent (statuses: %s)", status ? status : "(none)", wanted);
-        run_event(run, "info", "skipped", key, NULL, "%s", reason);
-        run_report(run, key, reason, NULL);
-        int rc = run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
+        ferry_run_event(run, "info", "skipped", key, NULL, "%s", reason);
+        ferry_run_report(run, key, reason, NULL);
+        int rc = ferry_run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
         free(reason);
         free(wanted);
         free(hash);
@@ -1065,16 +1071,16 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
 
     json_t *mapped = NULL;
     char skip_reason[512] = "";
-    int rc = run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);
+    int rc = ferry_run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);
     if (rc != FERRY_OK) {
         free(hash);
         return stop_or_dead(run, key, "map", rc, record, NULL, err);
     }
     if (json_array_size(mapped) == 0) {
         const char *reason = skip_reason[0] ? skip_reason : "the mapping returned nothing";
-        run_event(run, "info", "skipped", key, NULL, "%s", reason);
-        run_report(run, key, reason, NULL);
-        rc = run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
+        ferry_run_event(run, "info", "skipped", key, NULL, "%s", reason);
+        ferry_run_report(run, key, reason, NULL);
+        rc = ferry_run_settle(run, key, "skipped", NULL, NULL, hash, reason, err);
         json_decref(mapped);
         free(hash);
         return rc == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
@@ -1087,7 +1093,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     }
 
     if (run->payload_events) {
-        run_event(run, "debug", "mapped", key, doc, "mapped to a %s", str_member(doc, "type"));
+        ferry_run_event(run, "debug", "mapped", key, doc, "mapped to a %s", str_member(doc, "type"));
     }
 
     /* Skip what already exists in the target (sent by hand, by another tool, or before a reset). */
@@ -1096,8 +1102,8 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     if (rc == FERRY_OK && existing_id != NULL) {
         char *reason = ferry_asprintf("already in %s as %s", run->flow->target_connection,
                                       existing_number ? existing_number : existing_id);
-        run_event(run, "info", "exists", key, NULL, "%s; not sent again", reason);
-        run_report(run, key, reason, NULL);
+        ferry_run_event(run, "info", "exists", key, NULL, "%s; not sent again", reason);
+        ferry_run_report(run, key, reason, NULL);
         json_t *created = json_pack("{s:s, s:s?}", "id", existing_id, "number", existing_number);
         rc = run->opts->dry_run ? FERRY_OK : settle_document(run, key, record, hash, created, "synced", reason, err);
         json_decref(created);
@@ -1134,7 +1140,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
             native = json_incref(doc);
         }
         char *decision = ferry_asprintf("would create %s", str_member(doc, "type"));
-        run_report(run, key, decision, native);
+        ferry_run_report(run, key, decision, native);
         free(decision);
         json_decref(native);
         json_decref(doc);
@@ -1174,14 +1180,14 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
             check_totals(run, doc, created, &tc);
             snprintf(reason, sizeof(reason), "rounding row added; %s", tc.message);
         } else if (rerr.message[0]) {
-            run_event(run, "warn", "rounding", key, NULL, "could not add the rounding row: %s", rerr.message);
+            ferry_run_event(run, "warn", "rounding", key, NULL, "could not add the rounding row: %s", rerr.message);
         } else {
-            run_event(run, "info", "totals", key, NULL, "within tolerance: %s", tc.message);
+            ferry_run_event(run, "info", "totals", key, NULL, "within tolerance: %s", tc.message);
         }
     }
     if (!tc.ok) {
         state = "mismatch";
-        run_event(run, "error", "mismatch", key, created, "totals differ: %s", tc.message);
+        ferry_run_event(run, "error", "mismatch", key, created, "totals differ: %s", tc.message);
         char *alert = ferry_asprintf("order %s: %s totals differ from the shop's: %s", key,
                                      run->flow->target_connection, tc.message);
         ferry_activity_alert(run->st, "totals_mismatch", run->flow->id, 0, alert, err);
@@ -1196,10 +1202,10 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     }
     json_t *summary = json_deep_copy(created);
     json_object_del(summary, "native"); /* the full answer is in the create's http event */
-    run_event(run, "info", "synced", key, summary, "sent as %s %s", str_member(doc, "type"),
-              str_member(created, "number") ? str_member(created, "number") : str_member(created, "id"));
+    ferry_run_event(run, "info", "synced", key, summary, "sent as %s %s", str_member(doc, "type"),
+                    str_member(created, "number") ? str_member(created, "number") : str_member(created, "id"));
     json_decref(summary);
-    if (run_setting_bool(run, "comment_back")) {
+    if (ferry_run_setting_bool(run, "comment_back")) {
         rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"), str_member(created, "number"),
                            err);
     }

@@ -112,13 +112,13 @@ static json_t *update_payload(const ferry_run *run, const json_t *mapped)
     json_t *p = json_deep_copy(mapped);
     size_t i;
     json_t *f;
-    json_array_foreach (run_setting(run, "create_fields"), i, f) {
+    json_array_foreach (ferry_run_setting(run, "create_fields"), i, f) {
         path_del(p, json_string_value(f));
     }
     json_array_foreach (json_object_get(mapped, "create_only"), i, f) {
         path_del(p, json_string_value(f)); /* the record's own create-only fields (magento2.so honours them too) */
     }
-    const json_t *only = run_setting(run, "update_fields");
+    const json_t *only = ferry_run_setting(run, "update_fields");
     if (json_is_array(only) && json_array_size(only) > 0) {
         json_t *kept = json_object();
         json_array_foreach (only, i, f) {
@@ -223,7 +223,7 @@ static void report_would(ferry_run *run, const char *entity, const char *tkey, c
         native = json_incref((json_t *)payload);
     }
     char *decision = ferry_asprintf("would %s %s %s", id ? "update" : "create", entity, tkey);
-    run_report(run, tkey, decision, native);
+    ferry_run_report(run, tkey, decision, native);
     free(decision);
     json_decref(native);
 }
@@ -238,7 +238,7 @@ static write_result write_one(ferry_run *run, const char *tkey, const json_t *ma
                               json_t **sent, ferry_error *err)
 {
     const char *entity = run->flow->target_entity;
-    int create_missing = !json_is_false(run_setting(run, "create_missing"));
+    int create_missing = !json_is_false(ferry_run_setting(run, "create_missing"));
     *target_id = NULL;
     *sent = NULL;
     char *id = NULL;
@@ -294,7 +294,8 @@ static write_result write_one(ferry_run *run, const char *tkey, const json_t *ma
                                err);
         *target_id = ferry_strdup(written);
     }
-    run_event(run, "info", "synced", run->current_key, result, "%s %s %s", id ? "updated" : "created", entity, tkey);
+    ferry_run_event(run, "info", "synced", run->current_key, result, "%s %s %s", id ? "updated" : "created", entity,
+                    tkey);
     json_decref(result);
     free(id);
     return WRITE_DONE;
@@ -305,9 +306,10 @@ static write_result write_one(ferry_run *run, const char *tkey, const json_t *ma
 static record_outcome settle_skipped(ferry_run *run, const char *key, const char *hash, const char *reason,
                                      ferry_error *err)
 {
-    run_event(run, "info", "skipped", key, NULL, "%s", reason);
-    run_report(run, key, reason, NULL);
-    return run_settle(run, key, "skipped", NULL, NULL, hash, reason, err) == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
+    ferry_run_event(run, "info", "skipped", key, NULL, "%s", reason);
+    ferry_run_report(run, key, reason, NULL);
+    return ferry_run_settle(run, key, "skipped", NULL, NULL, hash, reason, err) == FERRY_OK ? OUTCOME_SKIPPED
+                                                                                            : OUTCOME_STOP;
 }
 
 /*
@@ -399,7 +401,7 @@ static record_outcome transient_stop(ferry_run *run, const char *key, const json
     /* The same record stopped the flow run after run: dead-letter it so the others get through. */
     ferry_error why = *err;
     ferry_error_clear(err);
-    return run_dead(run, key, "write", &why, record, payload, NULL, err);
+    return ferry_run_dead(run, key, "write", &why, record, payload, NULL, err);
 }
 
 /* Write every mapped record of source record `key`; the outcome of the whole. */
@@ -422,12 +424,12 @@ static record_outcome write_all(ferry_run *run, const char *key, const json_t *r
         if (w == WRITE_FAILED) {
             if (err->status == FERRY_RETRY) {
                 outcome = transient_stop(run, key, record, sent ? sent : m, err);
-            } else if (run_status_stops(err->status)) {
+            } else if (ferry_run_status_stops(err->status)) {
                 outcome = OUTCOME_STOP;
             } else {
                 ferry_error why = *err;
                 ferry_error_clear(err);
-                outcome = run_dead(run, key, "write", &why, record, sent ? sent : m, NULL, err);
+                outcome = ferry_run_dead(run, key, "write", &why, record, sent ? sent : m, NULL, err);
             }
             json_decref(sent);
             break;
@@ -469,7 +471,7 @@ static record_outcome write_all(ferry_run *run, const char *key, const json_t *r
 static record_outcome records_process(ferry_run *run, const json_t *record, ferry_error *err)
 {
     const char *key = str_member(record, "key");
-    char *hash = run_source_hash(record);
+    char *hash = ferry_run_source_hash(record);
     char *prev_payload = NULL;
     record_outcome outcome;
     if (look_up(run, key, hash, &prev_payload, &outcome, err)) {
@@ -478,16 +480,16 @@ static record_outcome records_process(ferry_run *run, const json_t *record, ferr
     }
     json_t *mapped = NULL;
     char skip_reason[512] = "";
-    int rc = run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);
+    int rc = ferry_run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);
     if (rc != FERRY_OK) {
         free(hash);
         free(prev_payload);
-        if (run_status_stops(rc)) {
+        if (ferry_run_status_stops(rc)) {
             return OUTCOME_STOP;
         }
         ferry_error why = *err;
         ferry_error_clear(err);
-        return run_dead(run, key, "map", &why, record, NULL, NULL, err);
+        return ferry_run_dead(run, key, "map", &why, record, NULL, NULL, err);
     }
     if (json_array_size(mapped) == 0) {
         outcome = settle_skipped(run, key, hash, skip_reason[0] ? skip_reason : "the mapping returned nothing", err);
@@ -500,11 +502,11 @@ static record_outcome records_process(ferry_run *run, const json_t *record, ferr
                 /* the canonical record; the native one can be read again from the source */
                 json_t *slim = json_deep_copy(record);
                 json_object_del(slim, "source");
-                run_event(run, "info", "read", key, slim, "read %s %s from %s", run->flow->source_entity, key,
-                          run->flow->source_connection);
+                ferry_run_event(run, "info", "read", key, slim, "read %s %s from %s", run->flow->source_entity, key,
+                                run->flow->source_connection);
                 json_decref(slim);
-                run_event(run, "debug", "mapped", key, mapped, "mapped to %zu %s record(s)", json_array_size(mapped),
-                          run->flow->target_entity);
+                ferry_run_event(run, "debug", "mapped", key, mapped, "mapped to %zu %s record(s)",
+                                json_array_size(mapped), run->flow->target_entity);
             }
             outcome = write_all(run, key, record, mapped, hash, payload_hash, err);
         }

@@ -72,6 +72,7 @@ typedef struct ferry_buf {
         NULL, 0, 0, 0                                                                                                  \
     }
 
+/* Append len bytes (kept NUL-terminated).  0, or -1 when memory ran out (then b->failed is set). */
 int ferry_buf_append(ferry_buf *b, const void *data, size_t len);
 /* Append a string (a NULL s appends nothing). */
 int ferry_buf_puts(ferry_buf *b, const char *s);
