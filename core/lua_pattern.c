@@ -652,6 +652,7 @@ static int pattern_gsub(lua_State *L)
     matcher m;
     init_matcher(&m, L, src, ls, p, lp);
     const char *s = src;
+    size_t next_check = 65536; /* buffer sizes at which the memory limit is checked */
     while (n < max) {
         reset(&m);
         const char *e = do_match(&m, s, p);
@@ -660,6 +661,10 @@ static int pattern_gsub(lua_State *L)
             add_replacement(&m, &b, s, e, tr);
             s = last = e;
             changed = 1;
+            if (luaL_bufflen(&b) >= next_check) {
+                ferry_lua_sandbox_check_growth(L, "string.gsub", luaL_bufflen(&b));
+                next_check = luaL_bufflen(&b) + luaL_bufflen(&b) / 2;
+            }
         } else if (s < m.src_end) {
             luaL_addchar(&b, *s++);
         } else {

@@ -102,6 +102,21 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+void ferry_lua_sandbox_check_growth(lua_State *L, const char *what, size_t len)
+{
+    ferry_lua_sandbox *sb = ferry_lua_sandbox_of(L);
+    if (sb == NULL || len <= (sb->mem_limit + sb->mem_reserve) / 4) {
+        return;
+    }
+    size_t cap = sb->mem_limit + sb->mem_reserve;
+    if (len > cap / 2 || sb->mem_used + len > cap - len) {
+        char lim[64];
+        ferry_lua_sandbox_memory_text(sb->mem_limit, lim, sizeof(lim));
+        luaL_error(L, "%s: the result (%I bytes so far) would exceed the memory limit of %s", what, (lua_Integer)len,
+                   lim);
+    }
+}
+
 void ferry_lua_sandbox_memory_text(size_t bytes, char *buf, size_t n)
 {
     if (bytes % (1024 * 1024) == 0) {

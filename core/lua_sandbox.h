@@ -111,6 +111,15 @@ size_t ferry_lua_sandbox_memory_peak(const ferry_lua_sandbox *sb);
 size_t ferry_lua_sandbox_memory_limit(const ferry_lua_sandbox *sb);
 unsigned long ferry_lua_sandbox_memory_refusals(const ferry_lua_sandbox *sb);
 
+/*
+ * Raise the memory-limit error (with the script's line) from a C function
+ * about to grow a buffer of `len` bytes to twice that, when the growth would
+ * be refused outright; a refused allocation would end the record as a
+ * memory error without a line.  Returns normally when there is room, or
+ * when L is not a sandbox.  `what` names the function in the message.
+ */
+void ferry_lua_sandbox_check_growth(lua_State *L, const char *what, size_t len);
+
 /* Write a byte count as "64 MiB" (whole MiB) or "1000 bytes" into buf (n bytes, always terminated). */
 void ferry_lua_sandbox_memory_text(size_t bytes, char *buf, size_t n);
 

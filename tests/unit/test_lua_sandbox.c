@@ -102,6 +102,7 @@ static const char script[] =
     "end\n"
     "attacks['load with a reader that never ends'] = function() return load(function() return 'x = 1 ' end) end\n"
     "attacks['require a missing module'] = function() return require('no_such_module_here') end\n"
+    "attacks['gsub bomb'] = function() local s = string.rep('a', 20000) return (s:gsub('.', s)) end\n"
     "\n"
     "function map(r, ctx)\n"
     "  local result\n"
@@ -231,6 +232,7 @@ static const char *const attacks[][2] = {
     {"memory in a coroutine", "limit"},
     {"load with a reader that never ends", "limit"},
     {"require a missing module", "module 'no_such_module_here' not found"},
+    {"gsub bomb", "sandbox.lua:84: string.gsub: the result"},
 };
 
 /* True when text contains one of the '|'-separated phrases. */
