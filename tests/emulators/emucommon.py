@@ -490,7 +490,10 @@ def serve(emulator_class, argv=None, description=None, extra_arguments=None):
     if extra_arguments:
         extra_arguments(parser)
     args = parser.parse_args(argv)
-    emu = emulator_class(args)
+    try:
+        emu = emulator_class(args)
+    except (ValueError, OSError) as e:  # a bad --fixtures file, say: one line, not a traceback
+        parser.exit(2, "%s: cannot start: %s\n" % (parser.prog, e))
     handler = type("Handler", (_Handler,), {"emulator": emu})
     server = _Server((args.host, args.port), handler)
     host, port = server.server_address[:2]
