@@ -94,12 +94,13 @@ static void print_summary(ferry_cli *cli, const char *flow, const ferry_run_resu
         return;
     }
     FILE *out = dry_run ? stderr : stdout;
-    fprintf(out, "%s%s: %ld read, %ld %ssynced, %ld skipped, %ld failed", dry_run ? "dry run - " : "", flow,
-            r->counts.read, r->counts.synced, dry_run ? "would be " : "", r->counts.skipped - r->unchanged,
-            r->counts.failed);
+    /* skipped counts the records already synced too, as the runs table of 'ferry log' does */
+    fprintf(out, "%s%s: %ld read, %ld %ssynced, %ld skipped", dry_run ? "dry run - " : "", flow, r->counts.read,
+            r->counts.synced, dry_run ? "would be " : "", r->counts.skipped);
     if (r->unchanged > 0) {
-        fprintf(out, ", %ld already synced", r->unchanged);
+        fprintf(out, " (%ld of them already synced)", r->unchanged);
     }
+    fprintf(out, ", %ld failed", r->counts.failed);
     if (r->mismatched > 0) {
         fprintf(out, ", %ld with totals that differ", r->mismatched);
     }

@@ -145,7 +145,7 @@ class CallsPerOrder(unittest.TestCase):
 
     def printed(self):
         out = self.p.stdout + self.p.stderr
-        m = re.search(r"orders: (\d+) read, (\d+) synced, (\d+) skipped, (\d+) failed", out)
+        m = re.search(r"orders: (\d+) read, (\d+) synced, (\d+) skipped(?: \(\d+ of them already synced\))?, (\d+) failed", out)
         c = re.search(r"API calls: (\d+) to the source, (\d+) to the target", out)
         self.assertTrue(m and c, out)
         return int(m.group(2)), int(c.group(1)), int(c.group(2))

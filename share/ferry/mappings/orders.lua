@@ -24,7 +24,9 @@
 --   vat               country -> domestic | eu_reverse_charge | eu_oss | export
 --                     Optional: the default follows the EU rules below.
 --   discount_articles VAT rate -> discount article, when discount_article is
---                     set and lines have different VAT rates.
+--                     set and discounted lines have different VAT rates: one
+--                     article per rate.  An order whose discount would put two
+--                     rates on one article is dead-lettered (nothing is sent).
 --   revenue_accounts  VAT handling or country -> the revenue account the books
 --                     must use; eAccounting picks the account from the
 --                     article's coding, and ferry checks it is this one.
@@ -236,23 +238,51 @@ function map(order, ctx)
   end
 
   -- With a discount article, line discounts become negative rows on it, one
-  -- per VAT rate (map "discount_articles": rate -> article when rates differ).
+  -- per VAT rate (map "discount_articles": rate -> article when rates differ;
+  -- a rate without an entry goes on discount_article).
   local discount_article = ferry.setting("discount_article", nil)
   if not blank(discount_article) then
     local by_rate, rates = {}, {}
     for _, row in ipairs(doc.rows) do
       if row.kind == "line" and row.discount_percentage ~= nil then
         local gross = d.mul(d.mul(row.unit_price, row.quantity), row.discount_percentage)
-        local rate = row.vat_rate or "0"
+        local rate = blank(row.vat_rate) and "0" or row.vat_rate
         if by_rate[rate] == nil then table.insert(rates, rate); by_rate[rate] = "0" end
         by_rate[rate] = d.add(by_rate[rate], d.round(gross, 2))
         row.discount_percentage = nil
       end
     end
+    -- An article has one VAT coding, so one article cannot carry the discount
+    -- of two rates: eAccounting would book both at the article's rate and the
+    -- document would come out wrong.  Refuse the order before anything is sent.
+    local article_of, rates_of, shared = {}, {}, {}
     for _, rate in ipairs(rates) do
       local article = ferry.map("discount_articles", rate, discount_article)
+      article_of[rate] = article
+      if rates_of[article] == nil then
+        rates_of[article] = {}
+      elseif #rates_of[article] == 1 then
+        table.insert(shared, article)
+      end
+      table.insert(rates_of[article], rate)
+    end
+    if #shared > 0 then
+      local unmapped = {}
+      for _, rate in ipairs(rates) do
+        if ferry.map("discount_articles", rate, nil) == nil then
+          table.insert(unmapped, rate)
+        end
+      end
+      local article = shared[1]
+      ferry.fail("the discount spans VAT rates " .. table.concat(rates_of[article], " %, ") ..
+        " % but they would all go on the one discount article " .. tostring(article) ..
+        ", which has one VAT rate: set the discount_articles value map, one article per VAT rate (" ..
+        (#unmapped > 0 and ("no entry for " .. table.concat(unmapped, ", ") .. "; ") or "") ..
+        "ferry flow set " .. tostring(ctx and ctx.flow or "orders") .. " --map discount_articles:RATE=ARTICLE)")
+    end
+    for _, rate in ipairs(rates) do
       table.insert(doc.rows, {
-        kind = "discount", article_number = article, text = "Discount (" .. rate .. " % VAT)",
+        kind = "discount", article_number = article_of[rate], text = "Discount (" .. rate .. " % VAT)",
         quantity = "1", unit_price = d.sub("0", by_rate[rate]), vat_rate = rate,
       })
     end
