@@ -11,6 +11,7 @@
 #include "ea_conn.h"
 #include "ea_errors.h"
 #include "ea_str.h"
+#include "plugin_util.h"
 #include "util.h"
 
 /* ---- rate-limit buckets ------------------------------------------------------------ */
@@ -87,7 +88,8 @@ typedef struct sent {
     int rc;
 } sent;
 
-static sent send_once(ferry_conn *c, const ea_request *rq, const char *body, const char *bucket, ferry_error *err)
+static sent send_once(ferry_conn *c, const ea_request *rq, const char *body, const char *bucket, unsigned flags,
+                      ferry_error *err)
 {
     sent s = {NULL, FERRY_OK};
     char *url = ferry_asprintf("%s%s%s%s", c->api_base, rq->path, rq->query ? "?" : "", rq->query ? rq->query : "");
@@ -106,11 +108,95 @@ static sent send_once(ferry_conn *c, const ea_request *rq, const char *body, con
     req.body = body;
     req.body_len = body ? strlen(body) : 0;
     req.rate_bucket = bucket;
+    req.flags = flags;
     req.label = rq->what;
     s.rc = c->host->http(c->hc, &req, &s.resp, err);
     free(url);
     free(auth);
     return s;
+}
+
+/* ---- eAccounting's 429 ------------------------------------------------------------------ */
+
+long long ea_api_rate_limit_wait_ms(long long asked_ms, int waits_done, long long waited_ms, long long budget_ms)
+{
+    long long wait = asked_ms < 1 ? 1 : asked_ms > EA_RATE_WAIT_MAX_MS ? EA_RATE_WAIT_MAX_MS : asked_ms;
+    if (waits_done >= EA_RATE_WAITS_MAX || waited_ms + wait > budget_ms) {
+        return -1;
+    }
+    return wait;
+}
+
+static int method_is_idempotent(const char *m)
+{
+    return strcmp(m, "GET") == 0 || strcmp(m, "PUT") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+/*
+ * Whether the host's HTTP layer would have tried this outcome of a single
+ * attempt again (http.h): 503 for any method, 502/504 for an idempotent
+ * one, and no answer when the request cannot have been processed.  429 is
+ * left out: send_request handles it.
+ */
+static int host_would_retry(const ea_request *rq, const sent *s, const ferry_error *err)
+{
+    if (s->rc == FERRY_OK) {
+        long st = s->resp->status;
+        return st == 503 || ((st == 502 || st == 504) && method_is_idempotent(rq->method));
+    }
+    return s->rc == FERRY_RETRY && err != NULL && err->http_status == 0 && !(err->flags & FERRY_ERROR_MAYBE_APPLIED);
+}
+
+/* The 429 waits of one ea_api_call (shared by the request and its repeat after a token refresh). */
+typedef struct rate_waits {
+    int n;
+    long long waited_ms;
+} rate_waits;
+
+/*
+ * Send the request, waiting out eAccounting's rate limit.  The first attempt
+ * goes out with FERRY_HTTP_NO_RETRY so that a 429 comes straight back here:
+ * the host would retry it after its own short backoff (0.5 s, 1 s, 2 s...),
+ * which eAccounting's "Try again in N seconds" outlasts.  Whatever else the
+ * host would have retried is sent again with the host's retries, as before.
+ * A 429 - for any method: the server did not process the request - waits as
+ * long as eAccounting asks (ea_error_retry_delay_ms), bounded by
+ * ea_api_rate_limit_wait_ms, and the request goes out again.  The 429 that
+ * is left when the waits are spent is the caller's to classify.
+ */
+static sent send_request(ferry_conn *c, const ea_request *rq, const char *body, const char *bucket, rate_waits *w,
+                         ferry_error *err)
+{
+    for (;;) {
+        sent s = send_once(c, rq, body, bucket, FERRY_HTTP_NO_RETRY, err);
+        if (host_would_retry(rq, &s, err)) {
+            if (s.resp != NULL) {
+                c->host->http_free(s.resp);
+            }
+            s = send_once(c, rq, body, bucket, 0, err);
+        }
+        if (s.rc != FERRY_OK || s.resp->status != 429) {
+            return s;
+        }
+        long long asked =
+            ea_error_retry_delay_ms(s.resp->retry_after_ms, plugin_json_str(s.resp->json, "DeveloperErrorMessage"));
+        long long wait = ea_api_rate_limit_wait_ms(asked, w->n, w->waited_ms, c->rate_wait_ms);
+        if (wait < 0) {
+            c->host->log(c->hc, FERRY_LOG_INFO,
+                         "eaccounting: %s: eAccounting's request limit was reached and it asks to wait %lld ms; "
+                         "giving up for now after %d wait%s (%lld ms)",
+                         rq->what, asked, w->n, w->n == 1 ? "" : "s", w->waited_ms);
+            return s;
+        }
+        c->host->log(c->hc, FERRY_LOG_INFO,
+                     "eaccounting: %s: eAccounting's request limit was reached; waiting %lld ms as it asks, then "
+                     "sending it again (wait %d of at most %d)",
+                     rq->what, wait, w->n + 1, EA_RATE_WAITS_MAX);
+        c->host->http_free(s.resp);
+        ferry_sleep_ms(wait);
+        w->n++;
+        w->waited_ms += wait;
+    }
 }
 
 /* The answer's JSON for the caller (new reference), NULL for an empty body. */
@@ -153,7 +239,8 @@ int ea_api_call(ferry_conn *c, const ea_request *rq, json_t **out, long *http_st
             return ferry_error_set(err, FERRY_FATAL, NULL, "eaccounting: %s: cannot serialise the body", rq->what);
         }
     }
-    sent s = send_once(c, rq, body, bucket, err);
+    rate_waits waits = {0, 0};
+    sent s = send_request(c, rq, body, bucket, &waits, err);
     if (s.rc == FERRY_OK && s.resp->status == 401) {
         char *refused = ferry_strdup(c->access_token);
         c->host->http_free(s.resp);
@@ -161,7 +248,7 @@ int ea_api_call(ferry_conn *c, const ea_request *rq, json_t **out, long *http_st
         rc = ea_auth_refresh(c, refused, err);
         free(refused);
         if (rc == FERRY_OK) {
-            s = send_once(c, rq, body, bucket, err);
+            s = send_request(c, rq, body, bucket, &waits, err);
         } else {
             s.rc = rc;
         }

@@ -11,16 +11,27 @@
  *   - writes the JSON body itself with 15 significant digits, so that a
  *     price of 199.99 goes out as 199.99 and not 199.99000000000001;
  *   - on 401 refreshes the token once and repeats the request once;
+ *   - on 429 (for any method: eAccounting did not process the request)
+ *     waits as long as eAccounting asks - Retry-After, else the "Try again
+ *     in N seconds" of its message, else 60 s - and sends the request again
+ *     (ea_api_rate_limit_wait_ms bounds the waits);
  *   - turns any other non-2xx answer into a ferry_error (ea_errors.h).
- * The host's HTTP layer retries network errors, 429 and 502-504 itself (and
- * honours Retry-After); what comes back after its retries is classified here
- * once, so the two layers never multiply their retries: a 429 that survives
- * the host becomes FERRY_RETRY with the wait eAccounting asked for.
+ * The host's HTTP layer retries network errors and 502-504 itself.  It
+ * would retry a 429 too, but after its own short backoff, so the first
+ * attempt of each request goes out with FERRY_HTTP_NO_RETRY: a 429 comes
+ * back to the plugin at once, and whatever else the host would have retried
+ * is sent again with the host's retries.  The two layers never both retry
+ * one answer.  A 429 that is left when the waits are spent becomes
+ * FERRY_RETRY with the wait eAccounting asked for.
  */
 #ifndef EA_API_H
 #define EA_API_H
 
 #include <ferry/plugin.h>
+
+/* eAccounting's 429: at most this many waits per request, each at most this long. */
+#define EA_RATE_WAITS_MAX 3
+#define EA_RATE_WAIT_MAX_MS 120000LL
 
 /* One request. */
 typedef struct ea_request {
@@ -61,6 +72,15 @@ int ea_api_list_page(ferry_conn *c, const char *resource, const char *filter, co
 
 /* Every item of a list endpoint, all pages (for small reference lists); *all is a new array. */
 int ea_api_list_all(ferry_conn *c, const char *resource, const char *orderby, json_t **all, ferry_error *err);
+
+/*
+ * How long to wait after a 429 for which eAccounting asks `asked_ms`, when
+ * the request already waited `waits_done` times, `waited_ms` in all: the
+ * asked time capped at EA_RATE_WAIT_MAX_MS, or -1 (give up) after
+ * EA_RATE_WAITS_MAX waits or when the wait would take the total past
+ * `budget_ms` (the rate_limit_wait_seconds setting).
+ */
+long long ea_api_rate_limit_wait_ms(long long asked_ms, int waits_done, long long waited_ms, long long budget_ms);
 
 /* The rate-limit bucket name of a path: "/v2/customers/{id}" for "/customers/<guid>" (into buf). */
 char *ea_api_bucket_name(const char *path, char *buf, size_t n);

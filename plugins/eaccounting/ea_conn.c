@@ -38,6 +38,9 @@ const ferry_setting_spec ea_settings[] = {
      "when the access token expires, UTC (written by ferry)"},
     {"rate_limit_per_minute", FERRY_SETTING_INT, 0, "600", NULL,
      "requests per minute per endpoint (eAccounting allows 600 per client and endpoint)"},
+    {"rate_limit_wait_seconds", FERRY_SETTING_INT, 0, "300", NULL,
+     "how long one request may wait in all when eAccounting answers 429 (each wait as long as eAccounting "
+     "asks, at most 120 s, at most 3 waits); 0 = do not wait, leave it to the next run"},
     {"page_size", FERRY_SETTING_INT, 0, "500", NULL, "records per list request ($pagesize)"},
     {"document_type", FERRY_SETTING_ENUM, 0, "invoice_draft", "order|invoice_draft|invoice",
      "document type read by read_page and searched first by find when the request names none"},
@@ -119,13 +122,16 @@ static int copy_settings(ferry_conn *c, ferry_error *err)
     }
     c->host->secret(c->hc, c->client_secret);
     int hours = 24;
+    int wait_s = 300;
     if (int_setting(c, "rate_limit_per_minute", 1, 100000, &c->rate_per_minute, err) != FERRY_OK ||
+        int_setting(c, "rate_limit_wait_seconds", 0, 3600, &wait_s, err) != FERRY_OK ||
         int_setting(c, "page_size", 1, 10000, &c->page_size, err) != FERRY_OK ||
         int_setting(c, "authorize_timeout_seconds", 1, 3600, &c->authorize_timeout_s, err) != FERRY_OK ||
         int_setting(c, "reference_data_max_age_hours", 0, 24 * 365, &hours, err) != FERRY_OK) {
         return err->status;
     }
     c->refdata_max_age_ms = (long long)hours * 3600 * 1000;
+    c->rate_wait_ms = (long long)wait_s * 1000;
     return FERRY_OK;
 }
 

@@ -29,6 +29,7 @@ struct ferry_conn {
     char *authorize_mode;    /* auto | listen | paste */
     int authorize_timeout_s; /* how long the listener waits for the browser */
     int rate_per_minute;     /* per endpoint bucket */
+    long long rate_wait_ms;  /* how long one request may wait in all after 429s (rate_limit_wait_seconds) */
     int page_size;           /* $pagesize asked for */
     char *document_type;     /* order | invoice_draft | invoice: for find/read without a type */
     char *ref_field;         /* native field holding the external reference */

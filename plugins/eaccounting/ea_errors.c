@@ -27,8 +27,8 @@ static const code_info codes[] = {
     {3000, "ResourceNotFound", FERRY_RECORD_ERROR,
      "Something this record refers to (customer, article, terms of payment...) does not exist in eAccounting."},
     {3001, "FiscalYearDoesNotExist", FERRY_CONFIG_ERROR,
-     "No fiscal year in eAccounting covers the document's date. Create the fiscal year in eAccounting "
-     "(Settings > Fiscal years), then retry the dead letters."},
+     "No fiscal year in eAccounting covers the document's date. The run stops without dead-lettering the record: "
+     "create the fiscal year in eAccounting (Settings > Fiscal years), then run the flow again."},
     {3002, "AccountNotFound", FERRY_CONFIG_ERROR,
      "An account that the article account coding points to does not exist in this fiscal year's chart of "
      "accounts. Add it in eAccounting (Settings > Chart of accounts)."},

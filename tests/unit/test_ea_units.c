@@ -332,6 +332,9 @@ TEST(config_errors_say_what_to_do)
     CHECK_STR_CONTAINS(err.message, "not active");
     CHECK_INT_EQ(classify(400, "{\"ErrorCode\":3001,\"ErrorId\":\"e\"}", "POST", "document", &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "fiscal year");
+    /* a configuration error stops the run and dead-letters nothing: there is nothing to retry */
+    CHECK_STR_CONTAINS(err.message, "run the flow again");
+    CHECK_STR_NOT_CONTAINS(err.message, "retry the dead letters");
     CHECK_INT_EQ(classify(403, "{\"ErrorCode\":4006,\"ErrorId\":\"e\"}", "GET", NULL, &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "scope");
     CHECK_INT_EQ(classify(403, "{\"ErrorCode\":4009,\"ErrorId\":\"e\"}", "GET", NULL, &err), FERRY_CONFIG_ERROR);
@@ -393,6 +396,21 @@ TEST(rate_buckets_collapse_ids)
     CHECK_STR_EQ(
         ea_api_bucket_name("/customerinvoicedrafts/8a0b1c2d-0000-4000-8000-000000000001/convert", b, sizeof(b)),
         "/v2/customerinvoicedrafts/{id}/convert");
+}
+
+TEST(rate_limit_waits_are_capped_and_bounded)
+{
+    /* as long as eAccounting asks, at most 120 s a time */
+    CHECK(ea_api_rate_limit_wait_ms(1000, 0, 0, 300000) == 1000);
+    CHECK(ea_api_rate_limit_wait_ms(60000, 2, 120000, 300000) == 60000);
+    CHECK(ea_api_rate_limit_wait_ms(3600000, 0, 0, 300000) == EA_RATE_WAIT_MAX_MS);
+    CHECK(ea_api_rate_limit_wait_ms(0, 0, 0, 300000) == 1);
+    /* at most 3 waits, and never past the budget (rate_limit_wait_seconds) */
+    CHECK(ea_api_rate_limit_wait_ms(1000, EA_RATE_WAITS_MAX, 3000, 300000) == -1);
+    CHECK(ea_api_rate_limit_wait_ms(120000, 2, 240000, 300000) == -1);
+    CHECK(ea_api_rate_limit_wait_ms(42000, 0, 0, 2000) == -1);
+    CHECK(ea_api_rate_limit_wait_ms(1000, 1, 1000, 2000) == 1000);
+    CHECK(ea_api_rate_limit_wait_ms(1000, 0, 0, 0) == -1);
 }
 
 TEST(cursor_skips_seen_ids_and_never_loses_ties)
@@ -653,6 +671,7 @@ int main(void)
     RUN_TEST(retry_after_comes_from_header_message_or_default);
     RUN_TEST(authorization_code_from_code_or_url);
     RUN_TEST(rate_buckets_collapse_ids);
+    RUN_TEST(rate_limit_waits_are_capped_and_bounded);
     RUN_TEST(cursor_skips_seen_ids_and_never_loses_ties);
     RUN_TEST(customer_private_and_company_to_native);
     RUN_TEST(article_prices_agree_with_the_coding);

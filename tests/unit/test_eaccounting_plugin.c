@@ -5,7 +5,9 @@
  * before it, single-use refresh-token rotation, one refresh for several
  * processes, revocation -> needs_reauth, every error class, paging, filter
  * injection, customers, articles, documents of each type with their external
- * reference, draft -> invoice, totals, and the reference-data cache.
+ * reference, draft -> invoice, totals, eAccounting's 429 waits, the
+ * per-endpoint rate limiter, a 401 after a refresh, the needs_reauth alert,
+ * and the reference-data cache.
  *
  * Skips (TAP "# SKIP") when python3 or the emulator cannot start.
  */
@@ -14,6 +16,7 @@
 #include <arpa/inet.h>
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "alert.h"
 #include "connection.h"
 #include "crypto.h"
 #include "host.h"
@@ -77,6 +81,47 @@ static long total_requests(void)
     long v = (long)json_integer_value(json_object_get(r, "total"));
     json_decref(r);
     return v;
+}
+
+/* Make the emulator answer the next `count` `method` calls of `route` with a 429/4010 saying `message`. */
+static void fault_429(const char *route, const char *method, int count, const char *message, const char *retry_after)
+{
+    json_t *f = json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:i, s:s, s:s}}", "route", route, "method", method, "count",
+                          count, "kind", "status", "status", 429, "body", "ErrorCode", 4010, "DeveloperErrorMessage",
+                          message, "ErrorId", "3fa7da17-eeb2-48f6-997d-0be158f4cba4");
+    if (retry_after != NULL) {
+        json_object_set_new(f, "headers", json_pack("{s:s}", "Retry-After", retry_after));
+    }
+    admin_do("POST", "/_emulator/faults", f);
+}
+
+/* How many alerts of `kind` the store holds for connection `name`; *last (may be NULL) gets the newest one's message.
+ */
+static int alert_count(const char *kind, const char *name, char *last, size_t n)
+{
+    json_t *alerts = NULL;
+    ferry_error err;
+    ferry_error_clear(&err);
+    if (ferry_alert_list(st, 0, 1000, &alerts, &err) != FERRY_OK) {
+        printf("# alerts: %s\n", err.message);
+        return -1;
+    }
+    int count = 0;
+    size_t i;
+    json_t *a;
+    json_array_foreach (alerts, i, a) {
+        const char *k = json_string_value(json_object_get(a, "kind"));
+        const char *c = json_string_value(json_object_get(a, "connection"));
+        if (k != NULL && c != NULL && strcmp(k, kind) == 0 && strcmp(c, name) == 0) {
+            count++;
+            if (last != NULL) {
+                const char *m = json_string_value(json_object_get(a, "message"));
+                ferry_strlcpy(last, m ? m : "", n);
+            }
+        }
+    }
+    json_decref(alerts);
+    return count;
 }
 
 static size_t discard(char *data, size_t size, size_t n, void *ud)
@@ -927,7 +972,30 @@ TEST(draft_converts_to_an_invoice_found_by_its_reference)
     json_decref(found);
     json_decref(inv);
     json_decref(args);
-    /* expected totals that differ: eAccounting refuses, a record error */
+    /* expected totals that differ: eAccounting refuses, a record error naming the total; the draft stays a draft */
+    char *text = doc_json("invoice_draft", "100000104",
+                          "{\"article_number\":\"BRYGG\",\"quantity\":\"2\",\"unit_price\":\"125.00\"}");
+    json_t *d = NULL;
+    CHECK_INT_EQ(create(ep, "document", text, &d, &err), FERRY_OK);
+    free(text);
+    REQUIRE(str(d, "id") != NULL);
+    args = json_pack("{s:s, s:s, s:s}", "id", str(d, "id"), "expect_total", "999.00", "expect_vat", "50.00");
+    ferry_error_clear(&err);
+    inv = NULL;
+    CHECK_INT_EQ(plugin->desc->action(ep->conn, "convert-draft", args, &inv, &err), FERRY_RECORD_ERROR);
+    CHECK(inv == NULL);
+    CHECK_STR_EQ(err.code, "2000");
+    CHECK_STR_EQ(err.field, "TotalAmountInvoiceCurrency");
+    CHECK_STR_CONTAINS(err.message, "The expected totals do not match the draft.");
+    CHECK_STR_CONTAINS(err.message, "TotalAmountInvoiceCurrency: Expected 999");
+    CHECK_STR_CONTAINS(err.message, "but the draft has 250.00");
+    CHECK_STR_NOT_CONTAINS(err.message, "TotalVatAmountInvoiceCurrency");
+    json_decref(args);
+    CHECK_INT_EQ(find(ep, "document", "external_reference", "100000104", &found, &err), FERRY_OK);
+    CHECK_STR_EQ(str(found, "type"), "invoice_draft");
+    CHECK(found != NULL && strcmp(str(found, "id"), str(d, "id")) == 0);
+    json_decref(found);
+    json_decref(d);
     ferry_endpoint_close(ep);
 }
 
@@ -985,17 +1053,7 @@ TEST(every_error_class)
     CHECK_STR_CONTAINS(err.message, "not active");
     CHECK_STR_EQ(err.code, "4004");
     admin_do("POST", "/_emulator/company", json_pack("{s:b}", "active", 1));
-    /* 429 that outlasts the host's retries: FERRY_RETRY with eAccounting's wait */
-    admin_do("POST", "/_emulator/faults",
-             json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:s}, s:{s:i, s:s, s:s}}", "route", "/v2/customers", "method",
-                       "GET", "count", 5, "kind", "status", "status", 429, "headers", "Retry-After", "0", "body",
-                       "ErrorCode", 4010, "DeveloperErrorMessage",
-                       "API calls quota exceeded! maximum admitted 600 per Minute. Try again in 42 seconds.", "ErrorId",
-                       "3fa7da17-eeb2-48f6-997d-0be158f4cba4"));
     json_t *found = NULL;
-    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_RETRY);
-    CHECK_INT_EQ(err.retry_after_ms, 42000);
-    CHECK_STR_EQ(err.code, "4010");
     /* 500: retry later */
     admin_do("POST", "/_emulator/faults",
              json_pack("{s:s, s:s, s:i, s:s, s:i}", "route", "/v2/customers", "method", "GET", "count", 1, "kind",
@@ -1021,15 +1079,236 @@ TEST(every_error_class)
     ferry_endpoint_close(ep);
 }
 
+/* ---- eAccounting's rate limit ------------------------------------------------------------------------------- */
+
+#define QUOTA_MESSAGE "API calls quota exceeded! maximum admitted 600 per Minute."
+
+TEST(rate_limited_request_waits_as_eaccounting_asks)
+{
+    ferry_error err;
+    ferry_endpoint *ep = open_endpoint("ea", 0, &err);
+    REQUIRE(ep != NULL);
+    json_t *found = NULL;
+    /* warm up (a token refresh, connections) so that the timings below are the waits */
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_OK);
+    json_decref(found);
+
+    /* a GET answered 429 without Retry-After: waits the message's 1 s, then one more request */
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    fault_429("/v2/customers", "GET", 1, QUOTA_MESSAGE " Try again in 1 seconds.", NULL);
+    long long t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_OK);
+    long long took = ferry_monotonic_ms() - t0;
+    CHECK(found != NULL);
+    json_decref(found);
+    CHECK_MSG(took >= 1000 && took < 5000, "took %lld ms", took);
+    CHECK_INT_EQ(route_count("FAULT 429"), 1);
+    CHECK_INT_EQ(route_count("GET /v2/customers"), 1);
+
+    /* a POST answered 429 was not processed: sent again after the wait, created once */
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    fault_429("/v2/customers", "POST", 1, QUOTA_MESSAGE " Try again in 1 seconds.", NULL);
+    json_t *c = NULL;
+    t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(create(ep, "customer",
+                        "{\"key\":\"quota\",\"name\":\"Kvot AB\",\"email\":\"kvot@example.se\","
+                        "\"invoice_address\":{\"city\":\"Lund\",\"postcode\":\"22100\"}}",
+                        &c, &err),
+                 FERRY_OK);
+    took = ferry_monotonic_ms() - t0;
+    CHECK(str(c, "id") != NULL);
+    json_decref(c);
+    CHECK_MSG(took >= 1000 && took < 5000, "took %lld ms", took);
+    CHECK_INT_EQ(route_count("FAULT 429"), 1);
+    CHECK_INT_EQ(route_count("POST /v2/customers"), 1);
+    json_t *state = admin("GET", "/_emulator/state", NULL);
+    json_t *customers = json_object_get(json_object_get(state, "store"), "customers");
+    int kvot = 0;
+    size_t i;
+    json_t *cu;
+    json_array_foreach (customers, i, cu) {
+        const char *email = str(cu, "EmailAddress");
+        kvot += email != NULL && strcmp(email, "kvot@example.se") == 0;
+    }
+    json_decref(state);
+    CHECK_INT_EQ(kvot, 1);
+
+    /* Retry-After wins over the message, and the host does not retry the 429 on its own */
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    fault_429("/v2/customers", "GET", 1, QUOTA_MESSAGE " Try again in 30 seconds.", "1");
+    t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_OK);
+    took = ferry_monotonic_ms() - t0;
+    json_decref(found);
+    CHECK_MSG(took >= 1000 && took < 5000, "took %lld ms", took);
+    CHECK_INT_EQ(route_count("FAULT 429"), 1);
+    CHECK_INT_EQ(route_count("GET /v2/customers"), 1);
+    ferry_endpoint_close(ep);
+
+    /* the waits are bounded: with rate_limit_wait_seconds=2, two waits of 1 s, then FERRY_RETRY */
+    set_setting("ea", "rate_limit_wait_seconds", "2");
+    ep = open_endpoint("ea", 0, &err);
+    REQUIRE(ep != NULL);
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    fault_429("/v2/customers", "GET", 10, QUOTA_MESSAGE " Try again in 1 seconds.", NULL);
+    t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_RETRY);
+    took = ferry_monotonic_ms() - t0;
+    CHECK_MSG(took >= 2000 && took < 6000, "took %lld ms", took);
+    CHECK_INT_EQ(route_count("FAULT 429"), 3);
+    CHECK_INT_EQ(total_requests(), 3);
+    CHECK_STR_EQ(err.code, "4010");
+    CHECK_INT_EQ(err.retry_after_ms, 1000);
+    CHECK_STR_CONTAINS(err.message, "request limit was reached");
+    admin_do("POST", "/_emulator/faults", json_pack("{s:b}", "clear", 1));
+    /* a wait longer than the budget is not started: FERRY_RETRY at once with eAccounting's wait */
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    fault_429("/v2/customers", "GET", 5, QUOTA_MESSAGE " Try again in 42 seconds.", "0");
+    t0 = ferry_monotonic_ms();
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_RETRY);
+    took = ferry_monotonic_ms() - t0;
+    CHECK_MSG(took < 1000, "took %lld ms", took);
+    CHECK_INT_EQ(route_count("FAULT 429"), 1);
+    CHECK_INT_EQ(total_requests(), 1);
+    CHECK_INT_EQ(err.retry_after_ms, 42000);
+    CHECK_STR_EQ(err.code, "4010");
+    admin_do("POST", "/_emulator/faults", json_pack("{s:b}", "clear", 1));
+    set_setting("ea", "rate_limit_wait_seconds", "300");
+    ferry_endpoint_close(ep);
+}
+
+/*
+ * The child of rate_limit_per_minute_holds_back_one_endpoint_only: with
+ * rate_limit_per_minute=3, three customer and three article lookups, then
+ * "<ms>\n" on out_fd, then a fourth customer lookup (held back ~61 s; the
+ * parent kills the child first).
+ */
+static void limited_child(int out_fd)
+{
+    ferry_store *cst = NULL;
+    ferry_error err;
+    ferry_error_clear(&err);
+    if (ferry_store_open(store_path, 0, &cst, &err) != FERRY_OK) {
+        _exit(3);
+    }
+    ferry_loader *l = ferry_loader_create(ferry_host_table());
+    ferry_loader_load_file(l, plugin_path, &err);
+    const ferry_plugin *pl = ferry_loader_find(l, "eaccounting");
+    ferry_endpoint *ep = NULL;
+    if (pl == NULL || ferry_endpoint_open(cst, l, "ea", 0, &ep, &err) != FERRY_OK) {
+        _exit(4);
+    }
+    long long t0 = ferry_monotonic_ms();
+    for (int i = 0; i < 6; i++) {
+        json_t *found = NULL;
+        int rc = i < 3 ? pl->desc->find(ep->conn, "customer", "email", "anna@example.se", &found, &err)
+                       : pl->desc->find(ep->conn, "article", "number", "BRYGG", &found, &err);
+        json_decref(found);
+        if (rc != FERRY_OK) {
+            _exit(5);
+        }
+    }
+    char line[64];
+    int n = snprintf(line, sizeof(line), "%lld\n", ferry_monotonic_ms() - t0);
+    if (write(out_fd, line, (size_t)n) != n) {
+        _exit(6);
+    }
+    json_t *found = NULL;
+    pl->desc->find(ep->conn, "customer", "email", "anna@example.se", &found, &err);
+    _exit(0);
+}
+
+TEST(rate_limit_per_minute_holds_back_one_endpoint_only)
+{
+    set_setting("ea", "rate_limit_per_minute", "3");
+    /* a fresh token first, so that the child makes no refresh of its own */
+    ferry_error err;
+    ferry_endpoint *ep = open_endpoint("ea", 0, &err);
+    REQUIRE(ep != NULL);
+    json_t *found = NULL;
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_OK);
+    json_decref(found);
+    ferry_endpoint_close(ep);
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    int out[2];
+    REQUIRE(pipe(out) == 0);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(out[0]);
+        limited_child(out[1]);
+    }
+    close(out[1]);
+    char line[64] = "";
+    struct pollfd pfd = {out[0], POLLIN, 0};
+    ssize_t got = poll(&pfd, 1, 10000) == 1 ? read(out[0], line, sizeof(line) - 1) : -1;
+    line[got > 0 ? got : 0] = '\0';
+    CHECK_MSG(got > 0, "the child stopped before its lookups were done");
+    /* three requests to each of two endpoints: a burst, neither endpoint slows the other */
+    long long burst = got > 0 ? atoll(line) : -1;
+    CHECK_MSG(burst >= 0 && burst < 1500, "the first six lookups took %lld ms", burst);
+    /* the fourth to /v2/customers waits for the token the first one spent (61 s) */
+    ferry_sleep_ms(1500);
+    CHECK_INT_EQ(route_count("GET /v2/customers"), 3);
+    CHECK_INT_EQ(route_count("GET /v2/articles"), 3);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(out[0]);
+    set_setting("ea", "rate_limit_per_minute", "600");
+}
+
+/* ---- 401 after a refresh ------------------------------------------------------------------------------------- */
+
+TEST(second_401_after_a_refresh_needs_reauth)
+{
+    ferry_error err;
+    ferry_endpoint *ep = open_endpoint("ea", 0, &err);
+    REQUIRE(ep != NULL);
+    int alerts_before = alert_count("needs_reauth", "ea", NULL, 0);
+    admin_do("POST", "/_emulator/requests/reset", NULL);
+    admin_do("POST", "/_emulator/faults",
+             json_pack("{s:s, s:s, s:i, s:s, s:i, s:{s:i, s:s, s:s}}", "route", "/v2/customers", "method", "GET",
+                       "count", 2, "kind", "status", "status", 401, "body", "ErrorCode", 4005, "DeveloperErrorMessage",
+                       "Unauthorized. Access denied.", "ErrorId", "5b8e0a51-7f0c-4d4e-9f6a-0c1d2e3f4a5b"));
+    json_t *found = NULL;
+    CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_CONFIG_ERROR);
+    CHECK(found == NULL);
+    CHECK(err.flags & FERRY_ERROR_NEEDS_REAUTH);
+    CHECK_STR_CONTAINS(err.message, "ferry connection authorize");
+    CHECK_INT_EQ(route_count("POST /connect/token"), 1); /* refreshed once, */
+    CHECK_INT_EQ(route_count("FAULT 401"), 2);           /* repeated once, and no more */
+    CHECK_INT_EQ(total_requests(), 3);
+    ferry_endpoint_close(ep);
+    json_t *s = connection_settings("ea");
+    CHECK_STR_EQ(str(s, "_status"), "needs_reauth");
+    CHECK_STR_CONTAINS(str(s, "_status_message"), "even after a refresh");
+    json_decref(s);
+    char msg[1024] = "";
+    CHECK_INT_EQ(alert_count("needs_reauth", "ea", msg, sizeof(msg)), alerts_before + 1);
+    CHECK_STR_CONTAINS(msg, "even after a refresh");
+    /* runs stop until it is authorized again */
+    ep = open_endpoint("ea", 0, &err);
+    CHECK(ep == NULL);
+    ferry_endpoint_close(ep);
+    CHECK_INT_EQ(authorize_headless("ea", REDIRECT), FERRY_OK);
+}
+
 TEST(revoked_authorization_needs_reauth_and_loses_nothing)
 {
     ferry_error err;
     ferry_endpoint *ep = open_endpoint("ea", 0, &err);
     REQUIRE(ep != NULL);
+    int alerts_before = alert_count("needs_reauth", "ea", NULL, 0);
     admin_do("POST", "/_emulator/revoke", json_object());
     json_t *found = NULL;
     CHECK_INT_EQ(find(ep, "customer", "email", "anna@example.se", &found, &err), FERRY_CONFIG_ERROR);
     CHECK(err.flags & FERRY_ERROR_NEEDS_REAUTH);
+    CHECK_STR_EQ(err.code, "invalid_grant");
+    /* the host raised the alert (a row for `ferry alerts` and the alert_command), once */
+    char alert[1024] = "";
+    CHECK_INT_EQ(alert_count("needs_reauth", "ea", alert, sizeof(alert)), alerts_before + 1);
+    CHECK_STR_CONTAINS(alert, "refresh token was revoked");
+    CHECK_STR_CONTAINS(alert, "ferry connection authorize");
     CHECK_STR_CONTAINS(err.message, "ferry connection authorize");
     CHECK_STR_NOT_CONTAINS(err.message, "ferry-demo-secret");
     ferry_endpoint_close(ep);
@@ -1163,6 +1442,9 @@ int main(void)
     RUN_TEST(documents_of_each_type_carry_the_external_reference);
     RUN_TEST(draft_converts_to_an_invoice_found_by_its_reference);
     RUN_TEST(every_error_class);
+    RUN_TEST(rate_limited_request_waits_as_eaccounting_asks);
+    RUN_TEST(rate_limit_per_minute_holds_back_one_endpoint_only);
+    RUN_TEST(second_401_after_a_refresh_needs_reauth);
     RUN_TEST(revoked_authorization_needs_reauth_and_loses_nothing);
     RUN_TEST(reference_data_is_cached_across_opens);
     ferry_loader_destroy(loader);
