@@ -135,10 +135,21 @@ void m2_api_scrub(const ferry_conn *c, char *text, size_t size)
 
 /* ---- classifying errors --------------------------------------------------------------- */
 
+/*
+ * A 401.  Only a refusal of the credentials themselves (signature, consumer
+ * key, access token, or a 401 we cannot place) gets FERRY_ERROR_NEEDS_REAUTH,
+ * which m2_api_call turns into the connection status needs_reauth: every
+ * call of the connection would fail the same way.  "isn't authorized to
+ * access %resources" does not: it concerns one ACL resource (the other flows
+ * of the connection still work, and granting the resource is the fix, not
+ * new credentials), and with a Bearer token Magento answers every unknown,
+ * revoked or disabled token that same way, so ferry cannot tell those apart.
+ * A reused nonce is a replay, not a credential problem.
+ */
 static int unauthorized(const ferry_conn *c, const char *msg, const json_t *body, ferry_error *err)
 {
     const char *resources = m2_json_text(json_object_get(body, "parameters"), "resources");
-    int rc;
+    int rc, credentials = !(msg && strstr(msg, NOT_AUTHORIZED));
     if (msg && strstr(msg, NOT_AUTHORIZED) && c->auth_mode == M2_AUTH_BEARER) {
         rc = ferry_error_set(
             err, FERRY_CONFIG_ERROR, "auth_mode",
@@ -176,6 +187,7 @@ static int unauthorized(const ferry_conn *c, const char *msg, const json_t *body
                              "or deleted; copy its access token and token secret again",
                              msg);
     } else if (msg && strstr(msg, "nonce")) {
+        credentials = 0;
         rc = ferry_error_set(err, FERRY_CONFIG_ERROR, NULL,
                              "Magento refused the OAuth nonce twice (\"%s\"); is another client replaying requests?",
                              msg);
@@ -186,7 +198,9 @@ static int unauthorized(const ferry_conn *c, const char *msg, const json_t *body
         rc = ferry_error_set(err, FERRY_CONFIG_ERROR, NULL, "Magento refused the credentials (\"%s\")",
                              msg ? msg : "HTTP 401");
     }
-    err->flags |= FERRY_ERROR_NEEDS_REAUTH;
+    if (credentials && err != NULL) {
+        err->flags |= FERRY_ERROR_NEEDS_REAUTH;
+    }
     return rc;
 }
 
@@ -373,6 +387,10 @@ static int interpret(ferry_conn *c, const m2_request *rq, const char *what, ferr
         }
     }
     int rc = m2_api_error(c, st, resp->json, resp->body, what, err);
+    if (err != NULL && (err->flags & FERRY_ERROR_NEEDS_REAUTH)) {
+        /* as for a refused admin password: stop the connection's runs and alert until a person fixes it */
+        c->host->connection_status(c->hc, "needs_reauth", err->message);
+    }
     if (rc == FERRY_RETRY && resp->retry_after_ms > 0) {
         err->retry_after_ms = resp->retry_after_ms;
     }

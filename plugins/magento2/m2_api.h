@@ -5,10 +5,12 @@
  * turned into a ferry_error that says what most likely went wrong.
  *
  * Error classes (see doc/magento2.md):
- *   401, 403            FERRY_CONFIG_ERROR (+ FERRY_ERROR_NEEDS_REAUTH for 401)
- *                       naming the likely cause: the 2.4.4 Bearer change, a
- *                       wrong signature or credentials, clock skew, a missing
- *                       ACL resource (named), two-factor authentication;
+ *   401, 403            FERRY_CONFIG_ERROR naming the likely cause: the 2.4.4
+ *                       Bearer change, a wrong signature or credentials, clock
+ *                       skew, a missing ACL resource (named), two-factor
+ *                       authentication; a 401 that refuses the credentials
+ *                       themselves adds FERRY_ERROR_NEEDS_REAUTH and m2_api_call
+ *                       marks the connection needs_reauth (an ACL 401 does not);
  *   400 OAuth problems  FERRY_CONFIG_ERROR (signature method, timestamp, ...);
  *   404 no route        FERRY_CONFIG_ERROR (base_url, store code, module);
  *   400, 404, 4xx       FERRY_RECORD_ERROR naming the field when Magento does;

@@ -342,14 +342,43 @@ static void add_custom(json_t *customs, const char *code, const json_t *value)
     }
 }
 
+/*
+ * A bundle's price type is the EAV attribute price_type ("1" fixed, "0"
+ * dynamic), which decoding reads; Magento has no first-class field for it.
+ * *value stays NULL when the record names none.
+ */
+static int bundle_price_type(const json_t *record, const char **value, ferry_error *err)
+{
+    json_t *v = json_object_get(record, "bundle_price_type");
+    const char *text = json_string_value(v);
+    *value = NULL;
+    if (v == NULL || json_is_null(v)) {
+        return FERRY_OK;
+    }
+    if (text != NULL && (strcmp(text, "fixed") == 0 || strcmp(text, "dynamic") == 0)) {
+        *value = text[0] == 'f' ? "1" : "0";
+        return FERRY_OK;
+    }
+    return ferry_error_set(err, FERRY_RECORD_ERROR, "bundle_price_type",
+                           "bundle_price_type must be \"fixed\" or \"dynamic\"");
+}
+
 static int encode_attributes(json_t *product, json_t *ext, const json_t *record, const m2_product_target *t,
                              ferry_error *err)
 {
+    const char *price_type;
+    int rc = bundle_price_type(record, &price_type, err);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
     json_t *customs = json_array();
     json_t *attrs = json_object_get(record, "attributes");
     const char *code;
     json_t *value;
     json_object_foreach (attrs, code, value) {
+        if (price_type != NULL && strcmp(code, "price_type") == 0) {
+            continue; /* a decoded record carries both; bundle_price_type is the canonical one */
+        }
         if (strcmp(code, "website_ids") == 0 && json_is_array(value)) {
             json_object_set(ext, "website_ids", value);
         } else if (is_first_class(code)) {
@@ -369,12 +398,14 @@ static int encode_attributes(json_t *product, json_t *ext, const json_t *record,
     if (ean != NULL) {
         add_custom(customs, t->ean_attribute ? t->ean_attribute : "ean", ean);
     }
+    if (price_type != NULL) {
+        json_array_append_new(customs, json_pack("{s:s, s:s}", "attribute_code", "price_type", "value", price_type));
+    }
     if (json_array_size(customs) > 0) {
         json_object_set_new(product, "custom_attributes", customs);
     } else {
         json_decref(customs);
     }
-    (void)err;
     return FERRY_OK;
 }
 

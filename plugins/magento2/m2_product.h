@@ -41,7 +41,8 @@ typedef struct m2_product_target {
 /*
  * The {"product": {...}, "saveOptions": true} body for `record` (pure).
  * Money and quantities go as decimal strings (Magento casts them), never
- * as binary floats.  Configurable options/children, grouped links and
+ * as binary floats; bundle_price_type goes as the custom attribute
+ * price_type.  Configurable options/children, grouped links and
  * media are not in the body: they have their own endpoints.  NULL with a
  * record error naming the field (e.g. "sku", "price").
  */

@@ -78,6 +78,34 @@ static int m2_test(ferry_conn *conn, json_t **info, ferry_error *err)
     return m2_store_test(conn, info, err);
 }
 
+/*
+ * `ferry connection authorize` (and `connection add`): Magento has no consent
+ * step, the settings are the credentials, so this proves them with the
+ * connection test.  When it succeeds the core marks the connection ok again:
+ * the way back after a refused password or integration token (needs_reauth).
+ * A 401 that names an ACL resource only warns: in oauth and admin mode the
+ * credentials were accepted (Magento checks them before the ACL), and with a
+ * Bearer token it cannot be told from a refused token (the message says both).
+ */
+static int m2_authorize(const ferry_host *host, ferry_host_conn *hc, ferry_error *err)
+{
+    ferry_conn *c = NULL;
+    int rc = m2_conn_open(host, hc, &c, err);
+    if (rc != FERRY_OK) {
+        return rc;
+    }
+    json_t *info = NULL;
+    rc = m2_store_test(c, &info, err);
+    if (rc == FERRY_CONFIG_ERROR && err->http_status == 401 && !(err->flags & FERRY_ERROR_NEEDS_REAUTH)) {
+        host->say(hc, "magento2: the credentials work, but: %s", err->message);
+        ferry_error_clear(err);
+        rc = FERRY_OK;
+    }
+    json_decref(info);
+    m2_conn_close(c);
+    return rc;
+}
+
 static int m2_read(ferry_conn *conn, const char *entity, const json_t *query, const json_t *cursor, json_t **records,
                    json_t **next_cursor, int *more, ferry_error *err)
 {
@@ -247,7 +275,7 @@ static const ferry_plugin_descriptor descriptor = {
     .close = m2_close,
     .to_native = m2_to_native,
     .from_native = m2_from_native,
-    .authorize = NULL,
+    .authorize = m2_authorize,
     .actions = actions,
     .action = m2_action,
 };

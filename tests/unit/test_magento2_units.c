@@ -378,12 +378,31 @@ TEST(magento_messages_are_filled_in_and_classified)
     ferry_error_clear(&err);
     CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 401, body, NULL, "GET /V1/orders", &err), FERRY_CONFIG_ERROR);
     CHECK_STR_CONTAINS(err.message, "Magento_Sales::actions_view");
-    CHECK(err.flags & FERRY_ERROR_NEEDS_REAUTH);
+    CHECK(!(err.flags & FERRY_ERROR_NEEDS_REAUTH)); /* one ACL resource, not the credentials */
     ferry_error_clear(&err);
     m2_api_error(fake_conn(M2_AUTH_BEARER), 401, body, NULL, "GET /V1/orders", &err);
     CHECK_STR_CONTAINS(err.message, "2.4.4");
     CHECK_STR_CONTAINS(err.message, "enable_integration_as_bearer");
+    CHECK(!(err.flags & FERRY_ERROR_NEEDS_REAUTH)); /* a refused Bearer token looks the same as a missing resource */
     json_decref(body);
+
+    /* what refuses the credentials themselves needs a person with new ones; a reused nonce does not */
+    static const struct {
+        const char *message;
+        int needs_reauth;
+    } refusals[] = {{"The signature is invalid. Verify and try again.", 1},
+                    {"A consumer having the specified key does not exist", 1},
+                    {"Specified token does not exist", 1},
+                    {"Something else refused you", 1},
+                    {"The nonce is already being used by the consumer with ID 1", 0}};
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        body = json_pack("{s:s}", "message", refusals[i].message);
+        ferry_error_clear(&err);
+        CHECK_INT_EQ(m2_api_error(fake_conn(M2_AUTH_OAUTH), 401, body, NULL, "GET /V1/orders", &err),
+                     FERRY_CONFIG_ERROR);
+        CHECK_MSG(!!(err.flags & FERRY_ERROR_NEEDS_REAUTH) == refusals[i].needs_reauth, "%s", refusals[i].message);
+        json_decref(body);
+    }
 
     body = json_loads("{\"message\":\"Signature method %1 is not supported\",\"parameters\":[\"HMAC-SHA1\"]}", 0, NULL);
     ferry_error_clear(&err);
@@ -631,6 +650,58 @@ TEST(product_encodes_money_as_text_and_drops_create_only_fields)
     json_decref(ids);
 }
 
+/* The custom attributes of an encoded product, as "code=value" lines. */
+static char *custom_attributes_text(const json_t *body)
+{
+    ferry_buf b = FERRY_BUF_INIT;
+    ferry_buf_puts(&b, "");
+    size_t i;
+    json_t *ca;
+    json_array_foreach (json_object_get(json_object_get(body, "product"), "custom_attributes"), i, ca) {
+        ferry_buf_printf(&b, "%s=%s\n", m2_str(ca, "attribute_code"), m2_json_value_text(json_object_get(ca, "value")));
+    }
+    return ferry_buf_finish(&b);
+}
+
+TEST(bundle_price_type_is_encoded_as_magento_price_type)
+{
+    m2_product_target t = {1, "1", "ean", NULL};
+    ferry_error err;
+    ferry_error_clear(&err);
+    /* a decoded record carries Magento's price_type among its attributes too: the canonical field decides */
+    json_t *rec = json_loads("{\"sku\": \"BOX\", \"name\": \"Box\", \"type\": \"bundle\", \"price\": \"99\","
+                             " \"bundle_price_type\": \"fixed\", \"attributes\": {\"price_type\": \"0\"},"
+                             " \"bundle_options\": [{\"title\": \"Mug\", \"selections\": [{\"sku\": \"MUG\"}]}]}",
+                             0, NULL);
+    json_t *body = m2_product_encode(rec, &t, &err);
+    char *text = custom_attributes_text(body);
+    CHECK_STR_EQ(text, "price_type=1\n");
+    free(text);
+    CHECK_STR_EQ(m2_str(json_object_get(body, "product"), "price"), "99.00");
+    json_decref(body);
+
+    json_object_set_new(rec, "bundle_price_type", json_string("dynamic"));
+    body = m2_product_encode(rec, &t, &err);
+    text = custom_attributes_text(body);
+    CHECK_STR_EQ(text, "price_type=0\n");
+    free(text);
+    json_decref(body);
+
+    /* without the field the attribute goes as it is */
+    json_object_del(rec, "bundle_price_type");
+    body = m2_product_encode(rec, &t, &err);
+    text = custom_attributes_text(body);
+    CHECK_STR_EQ(text, "price_type=0\n");
+    free(text);
+    json_decref(body);
+
+    json_object_set_new(rec, "bundle_price_type", json_string("Fixed price"));
+    CHECK(m2_product_encode(rec, &t, &err) == NULL);
+    CHECK_INT_EQ(err.status, FERRY_RECORD_ERROR);
+    CHECK_STR_EQ(err.field, "bundle_price_type");
+    json_decref(rec);
+}
+
 static const char *path_of(void *ud, const char *id)
 {
     return m2_str(ud, id);
@@ -776,6 +847,7 @@ int main(void)
     RUN_TEST(docs_sample_order_decodes_with_configurable_and_dynamic_bundle_lines);
     RUN_TEST(bundle_grouped_free_and_discount_lines_follow_the_rules);
     RUN_TEST(product_encodes_money_as_text_and_drops_create_only_fields);
+    RUN_TEST(bundle_price_type_is_encoded_as_magento_price_type);
     RUN_TEST(product_decodes_configurable_grouped_and_bundle_parts);
     RUN_TEST(category_tree_becomes_paths_below_the_store_root);
     RUN_TEST(images_are_recognised_and_named_for_magento);
