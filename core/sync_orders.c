@@ -113,15 +113,17 @@ static void index_record(ferry_run *run, const char *entity, const json_t *rec, 
 
 /*
  * Read every `entity` changed since the last prefetch (the plugin's cursor is
- * kept per flow as "target:<entity>") into the target index.
+ * kept per flow as "target:<entity>", or "target:<entity>:<part>" when the
+ * entity is read in parts) into the target index.
  */
-static int prefetch(ferry_run *run, const char *entity, unsigned flag, const json_t *query, ferry_error *err)
+static int prefetch(ferry_run *run, const char *entity, const char *part, unsigned flag, const json_t *query,
+                    ferry_error *err)
 {
     if (!dst_supports(run, entity, FERRY_OP_READ)) {
         return FERRY_OK;
     }
-    char cursor_name[64];
-    snprintf(cursor_name, sizeof(cursor_name), "target:%s", entity);
+    char cursor_name[96];
+    snprintf(cursor_name, sizeof(cursor_name), "target:%s%s%s", entity, part ? ":" : "", part ? part : "");
     json_t *cursor = NULL;
     if (ferry_syncstate_cursor_get(run->st, run->flow->id, cursor_name, &cursor, err) != FERRY_OK) {
         return err->status;
@@ -321,16 +323,28 @@ static char *comment_text(const char *doc_type, const char *number, const char *
     return ferry_asprintf("ferry: sent to %s as %s %s (id %s)", connection, what, number, id ? id : "");
 }
 
-/* Write the comment (and status) back; clears the pending mark.  Failures are warnings: retried next run. */
+/* The pending follow-ups of the id map: the comment on a document ferry sent, or on one it found there. */
+#define PENDING_COMMENT "comment"
+#define PENDING_COMMENT_FOUND "comment-found"
+
+/*
+ * Write the comment (and status) back; clears the pending mark.  Failures are
+ * warnings: retried next run.  `found`: the document was in the target
+ * already (ferry did not send it), and the comment says so.
+ */
 static int write_comment(ferry_run *run, const char *key, const char *source_id, const char *target_id,
-                         const char *target_ref, ferry_error *err)
+                         const char *target_ref, int found, ferry_error *err)
 {
     if (!src_supports(run, ENT_COMMENT, FERRY_OP_CREATE) || run->src->plugin->desc->create == NULL) {
         return FERRY_OK;
     }
     char *text =
-        comment_text(ferry_run_setting_str(run, "document_type") ? ferry_run_setting_str(run, "document_type") : "",
-                     target_ref, target_id, run->flow->target_connection);
+        found ? ferry_asprintf("ferry: already in %s (%s%s%sid %s); not sent again", run->flow->target_connection,
+                               target_ref ? "number " : "", target_ref ? target_ref : "", target_ref ? ", " : "",
+                               target_id ? target_id : "")
+              : comment_text(ferry_run_setting_str(run, "document_type") ? ferry_run_setting_str(run, "document_type")
+                                                                         : "",
+                             target_ref, target_id, run->flow->target_connection);
     json_t *c = json_pack("{s:s, s:s?, s:s, s:b}", "number", key, "order_id", source_id, "comment", text, "notify", 0);
     const char *status = ferry_run_setting_str(run, "status_after_sync");
     if (status != NULL) {
@@ -349,8 +363,9 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
         return ferry_run_status_stops(rc) && rc != FERRY_RETRY ? rc : FERRY_OK;
     }
     ferry_idmap_entry e;
-    int found = 0;
-    if (ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &found, err) == FERRY_OK && found) {
+    int have_row = 0;
+    if (ferry_idmap_get(run->st, run->flow->id, run->flow->source_entity, key, &e, &have_row, err) == FERRY_OK &&
+        have_row) {
         free(e.pending);
         e.pending = NULL;
         ferry_idmap_put(run->st, run->flow->id, run->flow->source_entity, key, &e, err);
@@ -370,18 +385,63 @@ static int pending_followups(ferry_run *run, ferry_error *err)
     size_t i;
     json_t *r;
     json_array_foreach (rows, i, r) {
-        if (strcmp(str_member(r, "pending") ? str_member(r, "pending") : "", "comment") != 0) {
+        const char *pending = str_member(r, "pending") ? str_member(r, "pending") : "";
+        int found = strcmp(pending, PENDING_COMMENT_FOUND) == 0;
+        if (!found && strcmp(pending, PENDING_COMMENT) != 0) {
             continue;
         }
         run->current_key = str_member(r, "key");
         rc = write_comment(run, str_member(r, "key"), str_member(r, "source_id"), str_member(r, "target_id"),
-                           str_member(r, "target_ref"), err);
+                           str_member(r, "target_ref"), found, err);
         run->current_key = NULL;
         if (rc != FERRY_OK) {
             break;
         }
     }
     json_decref(rows);
+    return rc;
+}
+
+/*
+ * Index the documents of every type, the flow's own first: an order already in
+ * eAccounting must be found whatever it became there (a draft the bookkeeper
+ * booked is an invoice; a shop that switched document_type has the others; a
+ * document made by hand may be any of them), and after this a miss in the
+ * index is an answer, so no order needs a lookup of its own.  A type the
+ * company cannot list (no order module: error 4002) holds no documents and is
+ * left out with an event.
+ */
+static int prefetch_documents(ferry_run *run, ferry_error *err)
+{
+    static const char *const types[] = {"invoice_draft", "invoice", "order"};
+    const char *own = ferry_run_setting_str(run, "document_type");
+    if (own == NULL) {
+        own = "invoice_draft";
+    }
+    int rc = FERRY_OK;
+    for (int i = -1; rc == FERRY_OK && i < (int)(sizeof(types) / sizeof(types[0])); i++) {
+        const char *type = i < 0 ? own : types[i];
+        if (i >= 0 && strcmp(type, own) == 0) {
+            continue;
+        }
+        /* the index keeps id, number and reference only: say so, and the plugin reads only those */
+        json_t *dq = json_pack("{s:i, s:s, s:[s,s,s,s]}", "page_size", 1000, "type", type, "fields", "id", "number",
+                               "type", "external_reference");
+        /* the flow's own type keeps the cursor it always had ("target:document") */
+        rc = prefetch(run, ENT_DOCUMENT, i < 0 ? NULL : type, 0, dq, err);
+        json_decref(dq);
+        if (rc == FERRY_CONFIG_ERROR && i >= 0) {
+            ferry_run_event(run, "info", "prefetch", NULL, NULL,
+                            "%s documents cannot be listed in %s (%s): only the other types are checked for orders "
+                            "already there",
+                            type, run->flow->target_connection, err->message);
+            ferry_error_clear(err);
+            rc = FERRY_OK;
+        }
+    }
+    if (rc == FERRY_OK) {
+        run->indexed |= RUN_INDEXED_DOCUMENTS;
+    }
     return rc;
 }
 
@@ -393,18 +453,13 @@ static int orders_begin(ferry_run *run, ferry_error *err)
     }
     json_t *q = json_pack("{s:i}", "page_size", 1000);
     if (rc == FERRY_OK) {
-        rc = prefetch(run, ENT_CUSTOMER, RUN_INDEXED_CUSTOMERS, q, err);
+        rc = prefetch(run, ENT_CUSTOMER, NULL, RUN_INDEXED_CUSTOMERS, q, err);
     }
     if (rc == FERRY_OK) {
-        rc = prefetch(run, ENT_ARTICLE, RUN_INDEXED_ARTICLES, q, err);
+        rc = prefetch(run, ENT_ARTICLE, NULL, RUN_INDEXED_ARTICLES, q, err);
     }
     if (rc == FERRY_OK) {
-        const char *type = ferry_run_setting_str(run, "document_type");
-        /* the index keeps id, number and reference only: say so, and the plugin reads only those */
-        json_t *dq = json_pack("{s:i, s:s, s:[s,s,s,s]}", "page_size", 1000, "type", type ? type : "invoice_draft",
-                               "fields", "id", "number", "type", "external_reference");
-        rc = prefetch(run, ENT_DOCUMENT, RUN_INDEXED_DOCUMENTS, dq, err);
-        json_decref(dq);
+        rc = prefetch_documents(run, err);
     }
     json_decref(q);
     return rc;
@@ -967,7 +1022,7 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
 
 /* Record the document as synced (or mismatched) with the comment still owed. */
 static int settle_document(ferry_run *run, const char *key, const json_t *record, const char *hash,
-                           const json_t *created, const char *state, const char *reason, ferry_error *err)
+                           const json_t *created, const char *state, const char *reason, int found, ferry_error *err)
 {
     ferry_idmap_entry e;
     memset(&e, 0, sizeof(e));
@@ -979,7 +1034,7 @@ static int settle_document(ferry_run *run, const char *key, const json_t *record
     e.reason = (char *)reason;
     e.run_id = run->run_id;
     e.attempts = 0;
-    e.pending = ferry_run_setting_bool(run, "comment_back") ? "comment" : NULL;
+    e.pending = !ferry_run_setting_bool(run, "comment_back") ? NULL : found ? PENDING_COMMENT_FOUND : PENDING_COMMENT;
     if (ferry_store_begin(run->st, err) != FERRY_OK) {
         return err->status;
     }
@@ -1105,7 +1160,10 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         ferry_run_event(run, "info", "exists", key, NULL, "%s; not sent again", reason);
         ferry_run_report(run, key, reason, NULL);
         json_t *created = json_pack("{s:s, s:s?}", "id", existing_id, "number", existing_number);
-        rc = run->opts->dry_run ? FERRY_OK : settle_document(run, key, record, hash, created, "synced", reason, err);
+        rc = run->opts->dry_run ? FERRY_OK : settle_document(run, key, record, hash, created, "synced", reason, 1, err);
+        if (rc == FERRY_OK && !run->opts->dry_run && ferry_run_setting_bool(run, "comment_back")) {
+            rc = write_comment(run, key, str_member(record, "id"), existing_id, existing_number, 1, err);
+        }
         json_decref(created);
         free(reason);
         free(existing_id);
@@ -1193,7 +1251,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         ferry_activity_alert(run->st, "totals_mismatch", run->flow->id, 0, alert, err);
         free(alert);
     }
-    rc = settle_document(run, key, record, hash, created, state, reason, err);
+    rc = settle_document(run, key, record, hash, created, state, reason, 0, err);
     if (rc != FERRY_OK) {
         json_decref(created);
         json_decref(doc);
@@ -1207,7 +1265,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     json_decref(summary);
     if (ferry_run_setting_bool(run, "comment_back")) {
         rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"), str_member(created, "number"),
-                           err);
+                           0, err);
     }
     json_decref(created);
     json_decref(doc);

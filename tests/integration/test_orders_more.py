@@ -53,7 +53,7 @@ EXISTING_DRAFT_ID = "0a1b2c3d-0000-4000-8000-000000000701"
 class AlreadyInEAccounting(unittest.TestCase):
     """A draft whose BuyersOrderReference is an eligible order's number, made in eAccounting before ferry's
     first run (by hand, another tool, an earlier install): the order is settled as synced on that draft,
-    event `exists`, nothing sent; the Magento comment is owed and written at the start of the next run."""
+    event `exists`, nothing sent; the Magento comment, saying the document was found, is written in the same run."""
 
     @classmethod
     def setUpClass(cls):
@@ -123,18 +123,54 @@ class AlreadyInEAccounting(unittest.TestCase):
         s = self.summary
         self.assertEqual((s["read"], s["synced"], s["skipped"], s["dead"]), (2, 1, 1, 0))
 
-    def test_the_comment_is_written_on_the_next_run(self):
-        # first run: the comment is owed (pending), Magento has none yet
-        self.assertEqual(self.row["pending"], "comment")
-        self.assertEqual(ferry_comments(self.order_after_first), [])
-        # second run: the owed comment is written first thing, naming the existing draft; nothing else
+    def test_the_comment_says_it_was_found_and_is_written_in_the_same_run(self):
+        # first run: the comment is written at once, saying ferry found the document (it did not send it)
+        self.assertIsNone(self.row["pending"])
+        self.assertEqual(ferry_comments(self.order_after_first),
+                         [("ferry: already in books (id %s); not sent again" % EXISTING_DRAFT_ID, "processing")])
+        # second run: nothing owed, nothing new on the order; both orders read again (the comments moved
+        # updated_at) and found unchanged
         self.assertEqual(self.code2, 0, self.p2.stdout + self.p2.stderr)
-        self.assertEqual(ferry_comments(self.order_after_second),
-                         [("ferry: sent to books as invoice draft (id %s)" % EXISTING_DRAFT_ID, "processing")])
+        self.assertEqual(ferry_comments(self.order_after_second), ferry_comments(self.order_after_first))
         self.assertIsNone(self.row2["pending"])
         self.assertEqual(self.row2["state"], "synced")
         self.assertEqual((self.summary2["read"], self.summary2["synced"], self.summary2["unchanged"]), (2, 0, 2))
         self.assertEqual(len(self.env.events(key=key(EXISTING), kind="exists")), 1)
+
+
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class AlreadyThereAsAnotherType(unittest.TestCase):
+    """The flow makes eAccounting orders, but the order is already there as a booked invoice (a draft
+    the bookkeeper booked, a shop that switched document_type, an invoice made by hand): every type of
+    document is indexed, so it is found and no order is made for it."""
+
+    def test_an_invoice_with_the_reference_stops_an_order_being_made(self):
+        env = ferrytest.Env(orders=12, seed=3, settings={"document_type": "order"})
+        try:
+            orders = env.magento_orders()
+            ref = sorted(n for n, o in orders.items() if o["status"] in ("processing", "complete"))[0]
+            order = orders[ref]
+            customer = [c for c in k.ea_customers(env) if c["EmailAddress"].lower() == order["customer_email"].lower()]
+            if customer:
+                number = customer[0]["CustomerNumber"]
+            else:
+                number = "HAND1"
+                env.ea.admin("POST", "fixtures", {"customers": [{
+                    "CustomerNumber": number, "Name": "Made by hand", "InvoiceCity": "Lund", "InvoicePostalCode": "22100",
+                    "IsPrivatePerson": True, "IsActive": True}]})
+            env.ea.admin("POST", "fixtures", {"customerinvoices": [{
+                "CustomerNumber": number, k.EXTERNAL_REF: ref, "EuThirdParty": False, "RotReducedInvoicingType": 0,
+                "Rows": [{"ArticleNumber": "MUG-STONE", "Quantity": 1, "UnitPrice": 100}]}]})
+            code, summary, p = env.run()
+            self.assertEqual(code, 0, p.stdout + p.stderr)
+            docs = env.documents_by_ref()[ref]
+            self.assertEqual(len(docs), 1, [d["_type"] for d in docs])
+            self.assertEqual(env.idmap(ref)["state"], "synced")
+            self.assertEqual(len(env.events(key=ref, kind="exists")), 1)
+            # the others became eAccounting orders
+            self.assertGreater(summary["synced"], 0)
+        finally:
+            env.close()
 
 
 # ---- 2. status_after_sync -----------------------------------------------------------------------------
