@@ -356,6 +356,14 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
     ferry_error_clear(&cerr);
     int rc = run->src->plugin->desc->create(run->src->conn, ENT_COMMENT, c, &created, &cerr);
     json_decref(c);
+    if (rc == FERRY_OK && json_is_false(json_object_get(created, "status_applied"))) {
+        /* the comment is there; the shop refused the status change (it is not retried: it would be refused again) */
+        ferry_run_event(run, "warn", "status", key, created,
+                        "the comment was written but %s kept status '%s' instead of status_after_sync '%s' (a comment "
+                        "may only move an order to a status of its current state)",
+                        run->flow->source_connection,
+                        str_member(created, "status") ? str_member(created, "status") : "?", status);
+    }
     json_decref(created);
     if (rc != FERRY_OK) {
         ferry_run_event(run, "warn", "comment", key, NULL, "could not write the comment back (will retry): %s",

@@ -232,6 +232,12 @@ class StatusAfterSync(unittest.TestCase):
         self.assertIn("order %s: the comment was added but Magento kept status 'complete' instead of 'exported'" % n,
                       self.p.stderr)
         self.assertIsNone(k.idmap(self.env, n)["pending"])
+        # ... and the activity log keeps it, so it is not lost on a terminal nobody watched
+        warned = self.env.events(key=n, kind="status")
+        self.assertEqual(len(warned), 1, warned)
+        self.assertEqual(warned[0]["level"], "warn")
+        self.assertIn("kept status 'complete' instead of status_after_sync 'exported'", warned[0]["message"])
+        self.assertEqual(self.env.events(key=key(STATUS_PROCESSING), kind="status"), [])
 
     def test_the_new_status_is_no_edit_and_nothing_is_sent_again(self):
         self.assertEqual(self.code2, 0, self.p2.stdout + self.p2.stderr)
