@@ -143,6 +143,24 @@ class ExactlyOnceUnderSigkill(unittest.TestCase):
         self.assertEqual(len(self.env.documents()), before)
 
 
+def kill_during_a_create(env, hold_seconds):
+    """Start a run, let eAccounting hold its first create for hold_seconds, and SIGKILL ferry once the
+    request has arrived (its intent is committed): the create lands after ferry is gone.  Returns the
+    order's key."""
+    env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
+                                    "kind": "hang", "seconds": hold_seconds, "count": 1})
+    proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not env.sql("SELECT 1 FROM id_map WHERE state='intent'") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    key = env.sql("SELECT source_key FROM id_map WHERE state='intent'")[0][0]
+    time.sleep(min(0.5, hold_seconds / 2))  # the request has reached the emulator, which holds it
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return key
+
+
 @unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
 class CreateStillUnderWayAfterACrash(unittest.TestCase):
     """ferry dies after eAccounting received a create but before it answered; the document appears
@@ -152,17 +170,7 @@ class CreateStillUnderWayAfterACrash(unittest.TestCase):
     def test_the_next_run_waits_for_the_interrupted_create_and_finds_it(self):
         env = ferrytest.Env(orders=6, seed=14, settings={"reconcile_wait_seconds": 3})
         try:
-            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
-                                            "kind": "hang", "seconds": 2, "count": 1})
-            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            while not env.sql("SELECT 1 FROM id_map WHERE state='intent'") and time.monotonic() < deadline:
-                time.sleep(0.02)
-            key = env.sql("SELECT source_key FROM id_map WHERE state='intent'")[0][0]
-            time.sleep(0.5)  # the request has reached the emulator, which holds it for 2 s
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            key = kill_during_a_create(env, hold_seconds=2)
             started = time.monotonic()
             code, summary, p = env.run()
             took = time.monotonic() - started
@@ -184,15 +192,7 @@ class CreateStillUnderWayAfterACrash(unittest.TestCase):
     def test_a_crash_long_ago_is_reconciled_without_waiting(self):
         env = ferrytest.Env(orders=4, seed=15, settings={"reconcile_wait_seconds": 3600})
         try:
-            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoicedrafts", "method": "POST",
-                                            "kind": "hang", "seconds": 1, "count": 1})
-            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            deadline = time.monotonic() + 30
-            while not env.sql("SELECT 1 FROM id_map WHERE state='intent'") and time.monotonic() < deadline:
-                time.sleep(0.02)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
+            kill_during_a_create(env, hold_seconds=1)
             time.sleep(1.5)
             # the intent is from two hours ago (as after a crash at night)
             env.sql_write("UPDATE id_map SET updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-2 hours') "
