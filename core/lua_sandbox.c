@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +69,8 @@ static void count_hook(lua_State *L, lua_Debug *ar);
  * still over the limit, stops the record with the script's file and line (an
  * allocator cannot raise a Lua error, and Lua's own out-of-memory error carries
  * no position).  Growing past mem_limit + mem_reserve is refused at once: one
- * huge allocation (table.concat of a giant table, say) still fails, as
- * "not enough memory" without a line.  lua_sethook is safe here: the manual
+ * huge allocation still fails, as "not enough memory" without a line (string.rep,
+ * string.gsub and table.concat check before they grow, and name the line).  lua_sethook is safe here: the manual
  * allows it even from a signal handler.
  */
 static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -112,7 +113,7 @@ void ferry_lua_sandbox_check_growth(lua_State *L, const char *what, size_t len)
     if (len > cap / 2 || sb->mem_used + len > cap - len) {
         char lim[64];
         ferry_lua_sandbox_memory_text(sb->mem_limit, lim, sizeof(lim));
-        luaL_error(L, "%s: the result (%I bytes so far) would exceed the memory limit of %s", what, (lua_Integer)len,
+        luaL_error(L, "%s: the result (%I bytes or more) would exceed the memory limit of %s", what, (lua_Integer)len,
                    lim);
     }
 }
@@ -594,16 +595,38 @@ static int sandbox_tmove(lua_State *L)
     return 1;
 }
 
-/* table.concat(t [, sep [, i [, j]]]): charges j - i + 1, then the real one with explicit bounds. */
+/*
+ * table.concat(t [, sep [, i [, j]]]): charges j - i + 1, adds up the length
+ * of the result (so one that would outgrow the memory limit stops with the
+ * script's line, not as a bare out-of-memory), then calls the real one with
+ * explicit bounds.
+ */
 static int sandbox_tconcat(lua_State *L)
 {
     luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_optstring(L, 2, "");
+    size_t lsep = 0;
+    luaL_optlstring(L, 2, "", &lsep);
     lua_Integer i = luaL_optinteger(L, 3, 1);
     lua_Integer j = lua_isnoneornil(L, 4) ? checked_len(L, 1) : luaL_checkinteger(L, 4);
     if (j >= i) {
         lua_Unsigned span = (lua_Unsigned)j - (lua_Unsigned)i;
         ferry_lua_sandbox_charge(L, span >= (lua_Unsigned)LLONG_MAX ? LLONG_MAX : (long long)span + 1);
+        size_t total = 0;
+        for (lua_Integer k = i;; k++) {
+            size_t l = 0;
+            int t = lua_rawgeti(L, 1, k);
+            if (t == LUA_TSTRING) {
+                lua_tolstring(L, -1, &l);
+            } else if (t == LUA_TNUMBER) {
+                l = 64; /* more than any number is written as */
+            }
+            lua_pop(L, 1);
+            total = total > SIZE_MAX - l - lsep ? SIZE_MAX : total + l + lsep;
+            if (k == j) {
+                break;
+            }
+        }
+        ferry_lua_sandbox_check_growth(L, "table.concat", total);
     }
     lua_settop(L, 2);
     lua_pushvalue(L, lua_upvalueindex(1));

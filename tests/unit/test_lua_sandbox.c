@@ -103,6 +103,8 @@ static const char script[] =
     "attacks['load with a reader that never ends'] = function() return load(function() return 'x = 1 ' end) end\n"
     "attacks['require a missing module'] = function() return require('no_such_module_here') end\n"
     "attacks['gsub bomb'] = function() local s = string.rep('a', 20000) return (s:gsub('.', s)) end\n"
+    "attacks['concat bomb'] = function() local s, t = string.rep('c', 1000000), {} for i = 1, 12 do t[i] = s end "
+    "return table.concat(t) end\n"
     "\n"
     "function map(r, ctx)\n"
     "  local result\n"
@@ -233,6 +235,7 @@ static const char *const attacks[][2] = {
     {"load with a reader that never ends", "limit"},
     {"require a missing module", "module 'no_such_module_here' not found"},
     {"gsub bomb", "sandbox.lua:84: string.gsub: the result"},
+    {"concat bomb", "sandbox.lua:85: table.concat: the result"},
 };
 
 /* True when text contains one of the '|'-separated phrases. */
