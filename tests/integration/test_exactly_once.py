@@ -31,7 +31,10 @@ class ExactlyOnceUnderSigkill(unittest.TestCase):
     def setUpClass(cls):
         # New orders (pending) are eligible too, so there is always work for the next run.
         cls.statuses = ["pending", "processing", "complete"]
-        cls.env = ferrytest.Env(orders=ORDERS, seed=11, settings={"page_size": 20, "statuses": cls.statuses})
+        # reconcile_wait_seconds 1: a create the emulator still holds when ferry restarts gets a whole
+        # second (or two) to land before it is looked up, however loaded the machine is
+        cls.env = ferrytest.Env(orders=ORDERS, seed=11, settings={"page_size": 20, "statuses": cls.statuses,
+                                                                  "reconcile_wait_seconds": 1})
         seed = int(os.environ.get("FERRY_KILL_SEED", str(int(time.time()))))
         print("# kill seed %d (FERRY_KILL_SEED=%d repeats it)" % (seed, seed))
         cls.rng = random.Random(seed)
