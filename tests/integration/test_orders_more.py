@@ -173,6 +173,27 @@ class AlreadyThereAsAnotherType(unittest.TestCase):
             env.close()
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class CompanyWithoutTheOrderModule(unittest.TestCase):
+    """The order module is an add-on: a company without it (GET /v2/orders answers 403, error 4002)
+    syncs invoice drafts as usual; the index of documents simply has no orders, and says so once."""
+
+    def test_drafts_are_synced_and_the_missing_module_is_an_info_event(self):
+        env = ferrytest.Env(orders=12, seed=3, ea_args=("--no-order-module",))
+        try:
+            code, summary, p = env.run()
+            self.assertEqual(code, 0, p.stdout + p.stderr)
+            self.assertGreater(summary["synced"], 0)
+            notes = [e for e in env.events(kind="prefetch") if "order documents cannot be listed" in e["message"]]
+            self.assertEqual(len(notes), 1, [e["message"] for e in env.events(kind="prefetch")])
+            self.assertEqual(notes[0]["level"], "info")
+            code, summary, p = env.run()
+            self.assertEqual(code, 0, p.stdout + p.stderr)
+            self.assertEqual(summary["synced"], 0)
+        finally:
+            env.close()
+
+
 # ---- 2. status_after_sync -----------------------------------------------------------------------------
 
 STATUS_PROCESSING = 711   # 000001011, state processing: "exported" is a status of that state
