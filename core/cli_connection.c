@@ -122,7 +122,8 @@ int ferry_cli_authorize(ferry_cli *cli, ferry_store *st, const char *name, const
     if (rc != FERRY_OK) {
         const ferry_connection *c = ferry_endpoint_connection(ep);
         int was_ok = c->status != NULL && strcmp(c->status, "ok") == 0;
-        if (fresh || !was_ok) {
+        /* a plugin that set needs_reauth itself said why: keep its message */
+        if (fresh && was_ok) {
             ferry_connection_set_status(st, c->id, "needs_reauth",
                                         "authorization did not complete; run 'ferry connection authorize'", NULL);
         }

@@ -226,11 +226,12 @@ static int resolve_mapping(json_t *doc, ferry_error *err)
                            path, datadir);
 }
 
-static int import_doc(ferry_cli *cli, ferry_cli_args *a, json_t *doc, int replace)
+/* Save a flow document; `check_mapping`: the mapping was given now (not the stored one), resolve it. */
+static int import_doc(ferry_cli *cli, ferry_cli_args *a, json_t *doc, int replace, int check_mapping)
 {
     ferry_error err;
     ferry_error_clear(&err);
-    if (resolve_mapping(doc, &err) != FERRY_OK) {
+    if (check_mapping && resolve_mapping(doc, &err) != FERRY_OK) {
         return ferry_cli_fail(a->command, &err);
     }
     ferry_store *st;
@@ -259,7 +260,7 @@ static int cmd_add(ferry_cli *cli, ferry_cli_args *a)
     } else {
         json_object_set_new(o.doc, "name", json_string(a->argv[idx]));
         json_decref(take_marker(o.doc, "__replace"));
-        rc = import_doc(cli, a, o.doc, 0);
+        rc = import_doc(cli, a, o.doc, 0, 1);
     }
     json_decref(o.doc);
     return rc;
@@ -426,7 +427,8 @@ static int cmd_set(ferry_cli *cli, ferry_cli_args *a)
             json_object_del(settings, k);
         }
     }
-    rc = import_doc(cli, a, doc, 1);
+    /* only a --mapping given to set is resolved: the stored one must not move with the current directory */
+    rc = import_doc(cli, a, doc, 1, json_object_get(o.doc, "mapping") != NULL);
     json_decref(doc);
     json_decref(o.doc);
     ferry_flow_free(f);
@@ -452,13 +454,15 @@ static int cmd_export(ferry_cli *cli, ferry_cli_args *a)
     json_t *out = json_object_get(o.doc, "__output");
     if (out != NULL && strcmp(json_string_value(out), "-") != 0) {
         /* the same bytes as the export to standard output */
+        errno = 0;
         FILE *fp = fopen(json_string_value(out), "w");
         int bad = fp == NULL || ferry_cli_write_json(fp, doc) != 0;
         if (fp != NULL && fclose(fp) != 0) {
             bad = 1;
         }
         if (bad) {
-            fprintf(stderr, "%s: cannot write %s: %s\n", a->command, json_string_value(out), strerror(errno));
+            fprintf(stderr, "%s: cannot write %s: %s\n", a->command, json_string_value(out),
+                    errno != 0 ? strerror(errno) : "out of memory");
             rc = FERRY_EXIT_FAILURE;
         }
     } else {
@@ -490,7 +494,7 @@ static int cmd_import(ferry_cli *cli, ferry_cli_args *a)
         fprintf(stderr, "%s: %s:%d:%d: not valid JSON: %s\n", a->command, file, jerr.line, jerr.column, jerr.text);
         return FERRY_EXIT_CONFIG;
     }
-    int rc = import_doc(cli, a, doc, replace);
+    int rc = import_doc(cli, a, doc, replace, 1);
     json_decref(doc);
     return rc;
 }

@@ -32,6 +32,16 @@ static void on_stop_signal(int sig)
 
 /* ---- helpers for the pipelines ------------------------------------------------ */
 
+int ferry_run_sleep(long long ms)
+{
+    while (ms > 0 && !stop_requested) {
+        long long slice = ms < 200 ? ms : 200;
+        ferry_sleep_ms(slice);
+        ms -= slice;
+    }
+    return stop_requested ? -1 : 0;
+}
+
 void ferry_run_event(ferry_run *run, const char *level, const char *kind, const char *key, const json_t *data,
                      const char *fmt, ...)
 {

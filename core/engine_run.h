@@ -93,6 +93,12 @@ int ferry_run_setting_bool(const ferry_run *run, const char *name);
 /* True when a status stops the run (transient, configuration or fatal) rather than one record. */
 int ferry_run_status_stops(int status);
 
+/*
+ * Sleep `ms` milliseconds, waking early when SIGINT/SIGTERM asked the run to
+ * stop.  Returns 0, or -1 when a stop was requested.
+ */
+int ferry_run_sleep(long long ms);
+
 /* Write a dry-run report line: what would happen to `key`, and the payload. */
 void ferry_run_report(ferry_run *run, const char *key, const char *decision, const json_t *payload);
 

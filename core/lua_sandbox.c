@@ -618,7 +618,7 @@ static int sandbox_tconcat(lua_State *L)
             if (t == LUA_TSTRING) {
                 lua_tolstring(L, -1, &l);
             } else if (t == LUA_TNUMBER) {
-                l = 64; /* more than any number is written as */
+                l = 24; /* as long as "%.14g" or a 64-bit integer gets */
             }
             lua_pop(L, 1);
             total = total > SIZE_MAX - l - lsep ? SIZE_MAX : total + l + lsep;

@@ -217,24 +217,39 @@ static int find_document(ferry_run *run, const char *ref, char **id, char **numb
  * request arrived, the answer never came back, and the document appears a
  * moment later.  Looking it up too early would find nothing and send it again.
  * So wait until the intent is reconcile_wait_seconds old (its time has whole
- * seconds: one more).  After a crash long ago this returns at once.
+ * seconds: one more).  After a crash long ago this returns at once; an intent
+ * time in the future (a clock stepped back) waits the full time, no longer.
+ * FERRY_RETRY when a signal asked the run to stop while it waited.
  */
-static void wait_for_interrupted_create(ferry_run *run, const char *key, long long intent_time)
+static int wait_for_interrupted_create(ferry_run *run, const char *key, long long intent_time, ferry_error *err)
 {
+    enum { MAX_WAIT_S = 3600 };
     const json_t *w = ferry_run_setting(run, "reconcile_wait_seconds");
     long long wait_s = json_is_integer(w) && json_integer_value(w) >= 0 ? json_integer_value(w) : 60;
+    if (wait_s > MAX_WAIT_S) {
+        wait_s = MAX_WAIT_S;
+    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     long long now_ms = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    if (intent_time <= 0) {
+        return FERRY_OK;
+    }
+    if (intent_time > (long long)now.tv_sec) {
+        intent_time = (long long)now.tv_sec;
+    }
     long long until_ms = (intent_time + 1 + wait_s) * 1000;
-    if (intent_time <= 0 || now_ms >= until_ms) {
-        return;
+    if (now_ms >= until_ms) {
+        return FERRY_OK;
     }
     ferry_run_event(
         run, "info", "reconcile_wait", key, NULL,
         "a create interrupted %lld s ago may still be under way in %s: waiting %lld ms before looking it up",
-        now.tv_sec - intent_time, run->flow->target_connection, until_ms - now_ms);
-    ferry_sleep_ms(until_ms - now_ms);
+        (long long)now.tv_sec - intent_time, run->flow->target_connection, until_ms - now_ms);
+    if (ferry_run_sleep(until_ms - now_ms) != 0) {
+        return ferry_error_set(err, FERRY_RETRY, NULL, "stopped by a signal while waiting to reconcile %s", key);
+    }
+    return FERRY_OK;
 }
 
 /*
@@ -269,7 +284,12 @@ static int reconcile_intents(ferry_run *run, ferry_error *err)
         }
         char *id = NULL, *number = NULL;
         run->current_key = key;
-        wait_for_interrupted_create(run, key, e.updated);
+        rc = wait_for_interrupted_create(run, key, e.updated, err);
+        if (rc != FERRY_OK) {
+            run->current_key = NULL;
+            ferry_idmap_entry_clear(&e);
+            break;
+        }
         rc = find_document(run, e.target_ref ? e.target_ref : key, &id, &number, err);
         run->current_key = NULL;
         if (rc != FERRY_OK) {
@@ -416,8 +436,8 @@ static int pending_followups(ferry_run *run, ferry_error *err)
  * booked is an invoice; a shop that switched document_type has the others; a
  * document made by hand may be any of them), and after this a miss in the
  * index is an answer, so no order needs a lookup of its own.  A type the
- * company cannot list (no order module: error 4002) holds no documents and is
- * left out with an event.
+ * company cannot have (no order module: FERRY_ERROR_UNAVAILABLE) holds no
+ * documents and is left out with an event.
  */
 static int prefetch_documents(ferry_run *run, ferry_error *err)
 {
@@ -425,6 +445,9 @@ static int prefetch_documents(ferry_run *run, ferry_error *err)
     const char *own = ferry_run_setting_str(run, "document_type");
     if (own == NULL) {
         own = "invoice_draft";
+    }
+    if (!dst_supports(run, ENT_DOCUMENT, FERRY_OP_READ)) {
+        return FERRY_OK; /* no index: every order is looked up with find */
     }
     int rc = FERRY_OK;
     for (int i = -1; rc == FERRY_OK && i < (int)(sizeof(types) / sizeof(types[0])); i++) {
@@ -438,7 +461,9 @@ static int prefetch_documents(ferry_run *run, ferry_error *err)
         /* the flow's own type keeps the cursor it always had ("target:document") */
         rc = prefetch(run, ENT_DOCUMENT, i < 0 ? NULL : type, 0, dq, err);
         json_decref(dq);
-        if (rc == FERRY_CONFIG_ERROR && i >= 0) {
+        /* Only a type the account cannot have at all is left out; any other refusal (a permission, a
+         * scope) stops the run: an index missing documents the account does have would send them again. */
+        if (rc == FERRY_CONFIG_ERROR && i >= 0 && (err->flags & FERRY_ERROR_UNAVAILABLE)) {
             ferry_run_event(run, "info", "prefetch", NULL, NULL,
                             "%s documents cannot be listed in %s (%s): only the other types are checked for orders "
                             "already there",

@@ -480,6 +480,9 @@ int ea_error_from_answer(const ea_answer *a, ferry_error *err)
     ferry_buf_free(&m);
     if (err != NULL) {
         fill_details(err, a, status, code);
+        if (info == &no_module) {
+            err->flags |= FERRY_ERROR_UNAVAILABLE; /* no order module: the company has no orders to find */
+        }
     }
     return status;
 }

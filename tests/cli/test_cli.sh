@@ -96,6 +96,13 @@ printf 'function map(r) return r end\n' >"$TMP/mine.lua"
 check "flow add with a mapping relative to the current directory" 0 sh -c 'cd "$1" && "$2" flow add o4 --kind orders --source shop:thing --target books:thing --mapping mine.lua' sh "$TMP" "$FERRY"
 check "flow show of it" 0 "$FERRY" flow show o4 --json
 contains "the relative mapping is stored as an absolute path (a cron job runs elsewhere)" "$OUT" "\"$TMP/mine.lua\""
+check "flow add with the name of a shipped mapping" 0 "$FERRY" flow add o5 --kind orders --source shop:thing --target books:thing --mapping orders.lua
+mkdir -p "$TMP/elsewhere" && printf 'function map(r) return r end\n' >"$TMP/elsewhere/orders.lua"
+check "flow set from a directory holding another orders.lua" 0 sh -c 'cd "$1" && "$2" flow set o5 comment_back=false' sh "$TMP/elsewhere" "$FERRY"
+check "flow show o5" 0 "$FERRY" flow show o5 --json
+contains "flow set keeps the stored mapping name (it resolves only a --mapping given to it)" "$OUT" '"mapping": "orders.lua"'
+lacks "flow set did not pick up the other directory's file" "$OUT" "elsewhere"
+check "flow remove o5" 0 "$FERRY" flow remove o5
 check "flow remove o4" 0 "$FERRY" flow remove o4
 sed 's/"enabled": true/"enabled": "yes"/' "$TMP/orders.json" >"$TMP/bad.json"
 check "flow import of a wrong type exits 3" 3 "$FERRY" flow import "$TMP/bad.json" --replace

@@ -212,6 +212,41 @@ class CreateStillUnderWayAfterACrash(unittest.TestCase):
             env.close()
 
 
+    def test_an_intent_from_the_future_waits_no_longer_than_the_setting(self):
+        # a clock stepped back (or a store copied from another host): the wait is capped
+        env = ferrytest.Env(orders=4, seed=18, settings={"reconcile_wait_seconds": 1})
+        try:
+            kill_during_a_create(env, hold_seconds=1)
+            env.sql_write("UPDATE id_map SET updated_at=strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '+1 hours') "
+                          "WHERE state='intent'")
+            started = time.monotonic()
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            self.assertLess(time.monotonic() - started, 10)
+            self.assertEqual(len(env.events(kind="reconciled")), 1)
+        finally:
+            env.close()
+
+    def test_a_signal_stops_the_wait(self):
+        env = ferrytest.Env(orders=4, seed=19, settings={"reconcile_wait_seconds": 60})
+        try:
+            kill_during_a_create(env, hold_seconds=1)
+            proc = subprocess.Popen([ferrytest.FERRY, "-q", "run", "orders"], env=env.env,
+                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            deadline = time.monotonic() + 20
+            while not env.events(kind="reconcile_wait") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            out, errs = proc.communicate(timeout=10)
+            self.assertLess(time.monotonic() - started, 3, "the wait went on after SIGTERM")
+            self.assertIn("stopped by a signal", out + errs)
+            # the intent waits for the next run
+            self.assertEqual(len(env.sql("SELECT 1 FROM id_map WHERE state='intent'")), 1)
+        finally:
+            env.close()
+
+
 @unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
 class OneRunOfAFlowAtATime(unittest.TestCase):
     """Two runs of one flow at once (an overlapping cron job) would both create the same order."""

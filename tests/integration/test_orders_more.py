@@ -194,6 +194,29 @@ class CompanyWithoutTheOrderModule(unittest.TestCase):
             env.close()
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class DocumentsThatCannotBeRead(unittest.TestCase):
+    """A user who may make drafts but not read booked invoices (403, error 4007): the index would miss
+    the invoices, and an order already booked would be sent again - so the run stops before it sends
+    anything, saying why, instead of leaving the invoices out."""
+
+    def test_a_permission_refused_on_invoices_stops_the_run_before_any_write(self):
+        env = ferrytest.Env(orders=8, seed=3)
+        try:
+            env.ea.admin("POST", "faults", {"route": "/v2/customerinvoices", "method": "GET", "status": 403,
+                                            "count": 100, "body": {
+                                                "ErrorCode": 4007, "ErrorId": "0f0e0d0c-0000-4000-8000-000000004007",
+                                                "DeveloperErrorMessage": "The user does not have permission.",
+                                                "Errors": None}})
+            code, summary, p = env.run()
+            self.assertEqual(code, 3, p.stdout + p.stderr)
+            self.assertEqual(env.documents(), [])
+            self.assertEqual(summary["synced"], 0)
+            self.assertIn("4007", p.stdout + p.stderr)
+        finally:
+            env.close()
+
+
 # ---- 2. status_after_sync -----------------------------------------------------------------------------
 
 STATUS_PROCESSING = 711   # 000001011, state processing: "exported" is a status of that state

@@ -66,6 +66,9 @@ enum ferry_status {
 /* ferry_error.flags */
 #define FERRY_ERROR_MAYBE_APPLIED 0x1u /* a write may have reached the server */
 #define FERRY_ERROR_NEEDS_REAUTH 0x2u  /* credentials revoked/expired: re-authorize */
+/* With FERRY_CONFIG_ERROR: the account has no access to this kind of object at all (a module it does not
+ * subscribe to), so it holds none of them; the engine may leave the kind out instead of stopping. */
+#define FERRY_ERROR_UNAVAILABLE 0x4u
 
 /*
  * One error, filled by whoever failed, read by the engine and shown to the
