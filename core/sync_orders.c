@@ -353,7 +353,7 @@ static char *comment_text(const char *doc_type, const char *number, const char *
  * already (ferry did not send it), and the comment says so.
  */
 static int write_comment(ferry_run *run, const char *key, const char *source_id, const char *target_id,
-                         const char *target_ref, int found, ferry_error *err)
+                         const char *target_ref, int found, int owed, ferry_error *err)
 {
     if (!src_supports(run, ENT_COMMENT, FERRY_OP_CREATE) || run->src->plugin->desc->create == NULL) {
         return FERRY_OK;
@@ -365,7 +365,9 @@ static int write_comment(ferry_run *run, const char *key, const char *source_id,
               : comment_text(ferry_run_setting_str(run, "document_type") ? ferry_run_setting_str(run, "document_type")
                                                                          : "",
                              target_ref, target_id, run->flow->target_connection);
-    json_t *c = json_pack("{s:s, s:s?, s:s, s:b}", "number", key, "order_id", source_id, "comment", text, "notify", 0);
+    /* "retry": an owed comment whose earlier write may have arrived: the plugin must not add it twice */
+    json_t *c = json_pack("{s:s, s:s?, s:s, s:b, s:b}", "number", key, "order_id", source_id, "comment", text, "notify",
+                          0, "retry", owed);
     const char *status = ferry_run_setting_str(run, "status_after_sync");
     if (status != NULL) {
         json_object_set_new(c, "status", json_string(status));
@@ -420,7 +422,7 @@ static int pending_followups(ferry_run *run, ferry_error *err)
         }
         run->current_key = str_member(r, "key");
         rc = write_comment(run, str_member(r, "key"), str_member(r, "source_id"), str_member(r, "target_id"),
-                           str_member(r, "target_ref"), found, err);
+                           str_member(r, "target_ref"), found, 1, err);
         run->current_key = NULL;
         if (rc != FERRY_OK) {
             break;
@@ -647,6 +649,13 @@ static int resolve_buyer(ferry_run *run, const char *key, json_t *customer, char
             *id = ferry_asprintf("(new customer %s)", email);
         } else {
             rc = d->create(run->dst->conn, ENT_CUSTOMER, customer, &result, err);
+            if (rc == FERRY_OK && str_member(result, "id") == NULL) {
+                /* an answer that is no customer: the create may or may not have happened; the next run
+                 * finds the customer by e-mail if it did */
+                rc = ferry_error_set(err, FERRY_RETRY, "customer",
+                                     "creating the customer %s in %s answered without the customer's id", email,
+                                     run->flow->target_connection);
+            }
             if (rc == FERRY_OK) {
                 *id = ferry_strdup(str_member(result, "id"));
                 ferry_run_event(run, "info", "customer", key, NULL, "created customer %s (%s)",
@@ -1023,6 +1032,15 @@ static int create_document(ferry_run *run, const char *key, const json_t *record
         return rc;
     }
     rc = run->dst->plugin->desc->create(run->dst->conn, ENT_DOCUMENT, doc, created, err);
+    if (rc == FERRY_OK && str_member(*created, "id") == NULL) {
+        /* Success, but the answer names no document: it may exist or not.  Treat it as a lost answer. */
+        json_decref(*created);
+        *created = NULL;
+        rc = ferry_error_set(err, FERRY_RETRY, NULL, "creating the %s for %s in %s answered without the document's id",
+                             str_member(doc, "type") ? str_member(doc, "type") : "document", key,
+                             run->flow->target_connection);
+        err->flags |= FERRY_ERROR_MAYBE_APPLIED;
+    }
     if (rc == FERRY_RETRY && (err->flags & FERRY_ERROR_MAYBE_APPLIED)) {
         /* The request may have arrived: look before trying again, never create twice. */
         ferry_error ferr;
@@ -1195,7 +1213,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         json_t *created = json_pack("{s:s, s:s?}", "id", existing_id, "number", existing_number);
         rc = run->opts->dry_run ? FERRY_OK : settle_document(run, key, record, hash, created, "synced", reason, 1, err);
         if (rc == FERRY_OK && !run->opts->dry_run && ferry_run_setting_bool(run, "comment_back")) {
-            rc = write_comment(run, key, str_member(record, "id"), existing_id, existing_number, 1, err);
+            rc = write_comment(run, key, str_member(record, "id"), existing_id, existing_number, 1, 0, err);
         }
         json_decref(created);
         free(reason);
@@ -1264,14 +1282,26 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         json_t *updated = NULL;
         ferry_error rerr;
         ferry_error_clear(&rerr);
-        if (add_rounding_row(run, key, doc, str_member(created, "id"), created, &tc, &updated, &rerr) == FERRY_OK &&
-            updated != NULL) {
+        int rrc = add_rounding_row(run, key, doc, str_member(created, "id"), created, &tc, &updated, &rerr);
+        if (rrc == FERRY_OK && updated != NULL && str_member(updated, "id") == NULL) {
+            /* an answer that is no document: whether the row is there is unknown */
+            json_decref(updated);
+            updated = NULL;
+            rrc = ferry_error_set(&rerr, FERRY_RETRY, NULL, "the update answered without the document");
+        }
+        if (rrc == FERRY_OK && updated != NULL) {
             json_decref(created);
             created = updated;
             check_totals(run, doc, created, &tc);
             snprintf(reason, sizeof(reason), "rounding row added; %s", tc.message);
         } else if (rerr.message[0]) {
+            /* The document is there but its total is not the shop's: a person must look (never silent). */
             ferry_run_event(run, "warn", "rounding", key, NULL, "could not add the rounding row: %s", rerr.message);
+            tc.ok = 0;
+            char *why = ferry_asprintf("%s; the rounding row could not be added: %s", reason, rerr.message);
+            ferry_strlcpy(tc.message, why ? why : reason, sizeof(tc.message));
+            free(why);
+            snprintf(reason, sizeof(reason), "%s", tc.message);
         } else {
             ferry_run_event(run, "info", "totals", key, NULL, "within tolerance: %s", tc.message);
         }
@@ -1298,7 +1328,7 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
     json_decref(summary);
     if (ferry_run_setting_bool(run, "comment_back")) {
         rc = write_comment(run, key, str_member(record, "id"), str_member(created, "id"), str_member(created, "number"),
-                           0, err);
+                           0, 0, err);
     }
     json_decref(created);
     json_decref(doc);

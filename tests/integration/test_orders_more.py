@@ -217,6 +217,82 @@ class DocumentsThatCannotBeRead(unittest.TestCase):
             env.close()
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class AnswersThatAreNoDocument(unittest.TestCase):
+    """eAccounting answers 200 but the body is not what was asked for (a proxy's page, a truncated or
+    changed answer).  Whether the write happened is unknown: ferry must neither record a document it
+    cannot name nor lose the order, and a document whose total is not the shop's is never left silent."""
+
+    JUNK = {"Unexpected": "this is not a document"}
+
+    def fault(self, env, route, method, **kw):
+        spec = {"route": route, "method": method, "status": 200, "body": self.JUNK, "count": 1}
+        spec.update(kw)
+        env.ea.admin("POST", "faults", spec)
+
+    def test_a_draft_create_answered_without_an_id_is_looked_up_not_recorded(self):
+        env = ferrytest.Env(orders=10, seed=3)
+        try:
+            self.fault(env, "/v2/customerinvoicedrafts", "POST")
+            code, summary, p = env.run()
+            self.assertEqual(code, 4, p.stdout + p.stderr)
+            self.assertIn("answered without the document's id", p.stdout + p.stderr)
+            env.ea.admin("POST", "faults", {"clear": True})
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            eligible = [n for n, o in env.magento_orders().items() if o["status"] in ("processing", "complete")]
+            docs = env.documents_by_ref()
+            for n in eligible:
+                row = env.idmap(n)
+                if row["state"] == "dead":
+                    continue
+                self.assertEqual(len(docs.get(n, [])), 1, n)
+                self.assertIsNotNone(row["target_id"], n)
+            self.assertEqual(env.sql("SELECT count(*) FROM id_map WHERE state='intent'")[0][0], 0)
+        finally:
+            env.close()
+
+    def test_a_customer_create_answered_without_an_id_names_the_customer_call(self):
+        env = ferrytest.Env(orders=10, seed=3)
+        try:
+            self.fault(env, "/v2/customers", "POST")
+            code, summary, p = env.run()
+            self.assertEqual(code, 4, p.stdout + p.stderr)
+            self.assertIn("answered without the customer's id", p.stdout + p.stderr)
+            self.assertEqual(env.dead(), [])
+            env.ea.admin("POST", "faults", {"clear": True})
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            emails = [c["EmailAddress"].lower() for c in k.ea_customers(env) if c.get("EmailAddress")]
+            self.assertEqual(len(emails), len(set(emails)), "a customer was created twice")
+        finally:
+            env.close()
+
+    def _rounding_run(self, **fault):
+        env = ferrytest.Env(orders=40, seed=3)
+        try:
+            self.fault(env, "/v2/customerinvoicedrafts/*", "PUT", count=1000, **fault)
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            warned = sorted({r[0] for r in env.sql("SELECT record_key FROM events WHERE kind='rounding' AND level='warn'")})
+            self.assertTrue(warned, "no order needed a rounding row")
+            for n in warned:
+                row = env.idmap(n)
+                self.assertEqual(row["state"], "mismatch", n)
+                self.assertIsNotNone(row["target_id"], n)
+                self.assertIn("the rounding row could not be added", row["reason"])
+                self.assertEqual(len(env.documents_by_ref()[n]), 1)
+            self.assertGreaterEqual(summary["mismatched"], len(warned))
+        finally:
+            env.close()
+
+    def test_a_rounding_update_answered_without_the_document_is_a_mismatch(self):
+        self._rounding_run()
+
+    def test_a_failed_rounding_update_is_a_mismatch_not_a_quiet_sync(self):
+        self._rounding_run(status=500, body=None)
+
+
 # ---- 2. status_after_sync -----------------------------------------------------------------------------
 
 STATUS_PROCESSING = 711   # 000001011, state processing: "exported" is a status of that state
