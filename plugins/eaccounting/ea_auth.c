@@ -15,9 +15,11 @@
 /* Shown in 'connection_status' and in the error when the refresh token is no longer accepted. */
 #define REAUTH_MESSAGE                                                                                                 \
     "eAccounting no longer accepts ferry's authorization for this connection (the refresh token was "                  \
-    "revoked or has expired - this happens when the eAccounting user changes the password or removes the "             \
-    "integration). Nothing was lost: this connection's runs are paused. Run 'ferry connection authorize' "             \
-    "for it to connect again."
+    "revoked, has expired or was used up - this happens when the eAccounting user changes the password or removes "    \
+    "the integration, and also when the answer to a token refresh was lost (ferry was stopped or the network broke "   \
+    "during the refresh): Visma's refresh tokens work once, and the one ferry kept was spent by that refresh). "       \
+    "Nothing was lost: this connection's runs are paused. Run 'ferry connection authorize' with the connection's "     \
+    "name (e.g. 'ferry connection authorize books') for it to connect again."
 
 /* How long a process waits for another one's refresh. */
 #define TOKEN_LOCK_TIMEOUT_MS 30000

@@ -459,10 +459,170 @@ static void add_header(json_t *out, const json_t *o)
     json_object_set_new(out, "is_virtual", json_boolean(m2_json_flag(o, "is_virtual", 0)));
 }
 
+/* ---- checks: an order whose numbers cannot be read is refused, never read as 0 ---------------------------- */
+
+/* The amounts the decoder reads.  Magento omits a null member, so absent (or null) is allowed except where marked. */
+static const char *const order_amounts[] = {"grand_total",
+                                            "base_grand_total",
+                                            "subtotal",
+                                            "subtotal_incl_tax",
+                                            "tax_amount",
+                                            "discount_amount",
+                                            "discount_tax_compensation_amount",
+                                            "shipping_amount",
+                                            "shipping_incl_tax",
+                                            "shipping_tax_amount",
+                                            "shipping_discount_amount",
+                                            "total_paid",
+                                            "total_due",
+                                            "base_to_order_rate",
+                                            NULL};
+static const char *const item_amounts[] = {"qty_ordered",
+                                           "price",
+                                           "row_total",
+                                           "price_incl_tax",
+                                           "row_total_incl_tax",
+                                           "original_price",
+                                           "tax_amount",
+                                           "tax_percent",
+                                           "discount_amount",
+                                           "discount_tax_compensation_amount",
+                                           NULL};
+static const char *const tax_amounts[] = {"percent", "amount", "base_amount", NULL};
+
+/* Members Magento always prints (NOT NULL columns): missing means the order is not what it claims. */
+static int required_member(const char *key, int is_item)
+{
+    return is_item ? strcmp(key, "qty_ordered") == 0 || strcmp(key, "price") == 0 || strcmp(key, "row_total") == 0
+                   : strcmp(key, "grand_total") == 0;
+}
+
+/* Text for a message: its first `max` bytes, cut on a UTF-8 character boundary, "..." when cut. */
+static void clip(const char *text, size_t max, char *buf, size_t n)
+{
+    size_t len = strlen(text);
+    size_t keep = len > max ? max : len;
+    while (keep > 0 && keep < len && ((unsigned char)text[keep] & 0xC0) == 0x80) {
+        keep--; /* never half a character: the message must stay valid UTF-8 */
+    }
+    snprintf(buf, n, "%.*s%s", (int)keep, text, keep < len ? "..." : "");
+}
+
+/* Refuse value (at field `where`, of `about`: "" or " (item SKU)"): it is there but no amount. */
+static int refuse_value(const json_t *value, const char *where, const char *about, ferry_error *err)
+{
+    char shown[64];
+    if (json_is_string(value)) {
+        char text[56];
+        clip(json_string_value(value), 40, text, sizeof(text));
+        snprintf(shown, sizeof(shown), "'%s'", text);
+    } else {
+        char *dump = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+        clip(dump ? dump : "?", 40, shown, sizeof(shown));
+        free(dump);
+    }
+    ferry_money m; /* a number, or a numeric string, that is too large for an amount */
+    int parsed = json_is_number(value) ||
+                 (json_is_string(value) && ferry_money_from_json_round(value, M2_DECIMALS, &m) == FERRY_MONEY_OK);
+    return ferry_error_set(err, FERRY_RECORD_ERROR, where, parsed ? "out of range: %s%s" : "not a number: %s%s", shown,
+                           about);
+}
+
+/*
+ * Each of `keys` in obj: absent/null (unless required) or an amount.  `prefix` names obj in the field
+ * ("items[2]."); an item's SKU goes into the message.
+ */
+static int check_amounts(const json_t *obj, const char *const *keys, const char *prefix, int is_item, ferry_error *err)
+{
+    char about[96] = "";
+    if (is_item && m2_json_text(obj, "sku") != NULL) {
+        char sku[72];
+        clip(m2_json_text(obj, "sku"), 60, sku, sizeof(sku));
+        snprintf(about, sizeof(about), " (item %s)", sku);
+    }
+    for (size_t i = 0; keys[i] != NULL; i++) {
+        json_t *v = json_object_get(obj, keys[i]);
+        char where[160];
+        snprintf(where, sizeof(where), "%s%s", prefix, keys[i]);
+        ferry_money a;
+        if (v == NULL || json_is_null(v)) {
+            if (required_member(keys[i], is_item)) {
+                return ferry_error_set(err, FERRY_RECORD_ERROR, where, "missing%s (Magento always sends it)", about);
+            }
+        } else if (!m2_amount_from_json(v, &a)) {
+            return refuse_value(v, where, about, err);
+        }
+    }
+    return FERRY_OK;
+}
+
+/* The applied taxes' rates and amounts: extension_attributes.<list>[i](.applied_taxes[j]) */
+static int check_taxes(const json_t *o, const char *list, int nested, ferry_error *err)
+{
+    json_t *entries = m2_path(o, "extension_attributes", list, NULL);
+    size_t i;
+    json_t *entry;
+    json_array_foreach (entries, i, entry) {
+        char prefix[128];
+        if (!nested) {
+            snprintf(prefix, sizeof(prefix), "extension_attributes.%s[%zu].", list, i);
+            if (check_amounts(entry, tax_amounts, prefix, 0, err) != FERRY_OK) {
+                return err->status;
+            }
+            continue;
+        }
+        size_t j;
+        json_t *tax;
+        json_array_foreach (json_object_get(entry, "applied_taxes"), j, tax) {
+            snprintf(prefix, sizeof(prefix), "extension_attributes.%s[%zu].applied_taxes[%zu].", list, i, j);
+            if (check_amounts(tax, tax_amounts, prefix, 0, err) != FERRY_OK) {
+                return err->status;
+            }
+        }
+    }
+    return FERRY_OK;
+}
+
+/* FERRY_OK, or FERRY_RECORD_ERROR naming the first member that cannot be read as Magento means it. */
+static int check_order(const json_t *o, ferry_error *err)
+{
+    json_t *items = json_object_get(o, "items");
+    if (items != NULL && !json_is_null(items) && !json_is_array(items)) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "items", "not a list of items");
+    }
+    if (json_array_size(items) == 0) {
+        return ferry_error_set(err, FERRY_RECORD_ERROR, "items", "the order has no items");
+    }
+    if (check_amounts(o, order_amounts, "", 0, err) != FERRY_OK) {
+        return err->status;
+    }
+    size_t i;
+    json_t *it;
+    json_array_foreach (items, i, it) {
+        char prefix[48];
+        snprintf(prefix, sizeof(prefix), "items[%zu].", i);
+        if (!json_is_object(it)) {
+            snprintf(prefix, sizeof(prefix), "items[%zu]", i);
+            return ferry_error_set(err, FERRY_RECORD_ERROR, prefix, "not an item object");
+        }
+        if (check_amounts(it, item_amounts, prefix, 1, err) != FERRY_OK) {
+            return err->status;
+        }
+    }
+    if (check_taxes(o, "applied_taxes", 0, err) != FERRY_OK ||
+        check_taxes(o, "item_applied_taxes", 1, err) != FERRY_OK) {
+        return err->status;
+    }
+    return FERRY_OK;
+}
+
 json_t *m2_order_decode(const json_t *native, int prices_include_tax, ferry_error *err)
 {
     if (!json_is_object(native) || m2_json_text(native, "increment_id") == NULL) {
         ferry_error_set(err, FERRY_RECORD_ERROR, "increment_id", "a Magento order without increment_id");
+        return NULL;
+    }
+    if (check_order(native, err) != FERRY_OK) {
         return NULL;
     }
     json_t *out = json_object();

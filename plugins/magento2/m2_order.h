@@ -24,7 +24,12 @@
  * Decode `native`.  `prices_include_tax` (-1 unknown, 0, 1) is the
  * connection's setting, used only when the order itself does not tell.
  * Returns a new canonical record (with the native order under "source"), or
- * NULL with a FERRY_RECORD_ERROR in err naming the missing field.
+ * NULL with a FERRY_RECORD_ERROR in err naming the field: no increment_id;
+ * no items ("the order has no items"); an amount or quantity the decoder
+ * reads that is present but no number or numeric string ("not a number:
+ * 'abc'"), or beyond 10^14; grand_total or a row's qty_ordered, price or
+ * row_total missing (Magento always sends them; other members may be absent
+ * or null, read as 0 / unknown).  Never a guessed 0.
  */
 json_t *m2_order_decode(const json_t *native, int prices_include_tax, ferry_error *err);
 

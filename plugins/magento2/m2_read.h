@@ -31,7 +31,8 @@ typedef struct m2_listing {
  * added after them.  Outputs as the plugin ABI's read_page: *records a new
  * array of canonical records, *next_cursor the cursor to store, *more 0
  * after the last page.  A record that cannot be decoded is logged and left
- * out.
+ * out, unless the listing's decode returns a record standing for it (orders:
+ * the refused order, see m2_sales.c).
  */
 int m2_read_page(ferry_conn *c, const m2_listing *l, m2_params *filters, int first_free_group, const json_t *query,
                  const json_t *cursor, json_t **records, json_t **next_cursor, int *more, ferry_error *err);

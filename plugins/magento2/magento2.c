@@ -42,7 +42,7 @@ static const ferry_entity_spec entities[] = {
      "sales orders, read incrementally by updated_at (query: statuses, since, page_size)"},
     {"order_comment", C, "",
      "a comment on an order, optionally changing its status ({order_id|number, comment, "
-     "status, notify})"},
+     "status, notify, retry: look first, never add it twice})"},
     {"customer", R | F, "key|email|id", "customer accounts with their addresses, read incrementally by updated_at"},
     {"product", R | F | C | U, "key|sku|id",
      "catalogue products (simple, virtual, configurable, grouped, bundle), written by SKU to /rest/all/V1"},

@@ -15,6 +15,7 @@
 #include <ferry/plugin.h>
 
 #include "ea_api.h"
+#include "ea_auth.h"
 #include "ea_authcode.h"
 #include "ea_conn.h"
 #include "ea_docmap.h"
@@ -364,6 +365,110 @@ TEST(retry_after_comes_from_header_message_or_default)
     CHECK_STR_CONTAINS(err.message, "busy");
 }
 
+/* ---- a refused refresh token ---------------------------------------------------------------------------- */
+
+static char token_status[1200];
+
+static int token_lock(ferry_host_conn *hc, const char *name, int timeout_ms, ferry_error *err)
+{
+    (void)hc;
+    (void)name;
+    (void)timeout_ms;
+    (void)err;
+    return FERRY_OK;
+}
+
+static void token_unlock(ferry_host_conn *hc, const char *name)
+{
+    (void)hc;
+    (void)name;
+}
+
+static int token_reload(ferry_host_conn *hc, ferry_error *err)
+{
+    (void)hc;
+    (void)err;
+    return FERRY_OK;
+}
+
+static int token_connection_status(ferry_host_conn *hc, const char *status, const char *message)
+{
+    (void)hc;
+    snprintf(token_status, sizeof(token_status), "%s: %s", status, message ? message : "");
+    return FERRY_OK;
+}
+
+/* The identity server refuses the refresh token: 400 {"error": "invalid_grant"}. */
+static int token_http(ferry_host_conn *hc, const ferry_http_request *req, ferry_http_response **resp, ferry_error *err)
+{
+    (void)hc;
+    (void)req;
+    (void)err;
+    static char body[] = "{\"error\":\"invalid_grant\"}";
+    ferry_http_response *r = calloc(1, sizeof(*r));
+    r->struct_size = sizeof(*r);
+    r->status = 400;
+    r->body = body;
+    r->body_len = strlen(body);
+    r->json = json_loads(body, 0, NULL);
+    r->retry_after_ms = -1;
+    *resp = r;
+    return FERRY_OK;
+}
+
+/* The Basic header's content is not what these tests look at. */
+static char *token_base64(const void *data, size_t len)
+{
+    (void)data;
+    (void)len;
+    return ferry_strdup("aWQ6c2VjcmV0");
+}
+
+static void token_free(void *p)
+{
+    free(p);
+}
+
+static void token_http_free(ferry_http_response *r)
+{
+    json_decref(r->json);
+    free(r);
+}
+
+TEST(refused_refresh_token_names_every_cause_and_the_way_back)
+{
+    ferry_host host = mock_host;
+    host.lock = token_lock;
+    host.unlock = token_unlock;
+    host.settings_reload = token_reload;
+    host.connection_status = token_connection_status;
+    host.http = token_http;
+    host.http_free = token_http_free;
+    host.base64_encode = token_base64;
+    host.free = token_free;
+    json_decref(mock_settings);
+    json_decref(mock_state);
+    mock_settings = json_pack("{s:s, s:s, s:s}", "client_id", "id", "client_secret", "secret", "refresh_token", "rt-1");
+    mock_state = json_object();
+    ferry_conn *c = NULL;
+    ferry_error err;
+    ferry_error_clear(&err);
+    token_status[0] = '\0';
+    REQUIRE(ea_conn_create(&host, NULL, &c, &err) == FERRY_OK);
+    CHECK_INT_EQ(ea_auth_refresh(c, NULL, &err), FERRY_CONFIG_ERROR);
+    CHECK(err.flags & FERRY_ERROR_NEEDS_REAUTH);
+    CHECK_STR_EQ(err.code, "invalid_grant");
+    /* a changed password or a removed integration, and a refresh whose answer was lost (rotating tokens) */
+    CHECK_STR_CONTAINS(err.message, "changes the password or removes the integration");
+    CHECK_STR_CONTAINS(err.message, "the answer to a token refresh was lost");
+    CHECK_STR_CONTAINS(err.message, "refresh tokens work once");
+    CHECK_STR_CONTAINS(err.message, "ferry connection authorize books");
+    CHECK_STR_CONTAINS(token_status, "needs_reauth: ");
+    CHECK_STR_CONTAINS(token_status, "the answer to a token refresh was lost");
+    CHECK_STR_CONTAINS(token_status, "ferry connection authorize");
+    ea_conn_destroy(c);
+}
+
 /* ---- authorization code, buckets, cursors ------------------------------------------------------------- */
 
 TEST(authorization_code_from_code_or_url)
@@ -669,6 +774,7 @@ int main(void)
     RUN_TEST(error_4002_means_two_things);
     RUN_TEST(config_errors_say_what_to_do);
     RUN_TEST(retry_after_comes_from_header_message_or_default);
+    RUN_TEST(refused_refresh_token_names_every_cause_and_the_way_back);
     RUN_TEST(authorization_code_from_code_or_url);
     RUN_TEST(rate_buckets_collapse_ids);
     RUN_TEST(rate_limit_waits_are_capped_and_bounded);

@@ -889,6 +889,85 @@ TEST(order_lines_follow_the_configurable_bundle_grouped_rules)
     CHECK(disc_excl > 0);
 }
 
+/*
+ * An order Magento sends without items, or with an amount that is no number,
+ * is refused by itself: the page is read, the order comes as a record with
+ * only its identity and "refused" {field, message} (nothing to book from),
+ * and the orders around it decode as always.
+ */
+TEST(bad_orders_of_a_page_are_refused_one_by_one)
+{
+    ferry_error err;
+    ferry_endpoint *ep = open_conn("orders-bad", "{\"page_size\": \"5\"}", &err);
+    json_t *first = NULL, *cursor = NULL;
+    int more = 0;
+    CHECK_INT_EQ(op_read(ep, "order", NULL, NULL, &first, &cursor, &more, &err), FERRY_OK);
+    REQUIRE(json_array_size(first) == 5);
+    json_t *natives = json_array();
+    size_t i;
+    json_t *r;
+    json_array_foreach (first, i, r) {
+        json_array_append_new(natives, json_deep_copy(json_object_get(r, "source")));
+    }
+    json_object_del(json_array_get(natives, 1), "items");
+    json_object_set_new(json_array_get(natives, 2), "grand_total", json_string("abc"));
+    json_t *row = json_array_get(json_object_get(json_array_get(natives, 3), "items"), 0);
+    json_object_set_new(row, "qty_ordered", json_string("lots"));
+    char *bad_sku = ferry_strdup(s(row, "sku"));
+    answer_next_get("/rest/default/V1/orders",
+                    json_pack("{s:O, s:i, s:{}}", "items", natives, "total_count", 5, "search_criteria"));
+    json_t *page = NULL, *next = NULL;
+    CHECK_INT_EQ(op_read(ep, "order", NULL, NULL, &page, &next, &more, &err), FERRY_OK);
+    REQUIRE(json_array_size(page) == 5);
+    static const char *const fields[] = {NULL, "items", "grand_total", "items[0].qty_ordered", NULL};
+    static const char *const messages[] = {NULL, "the order has no items", "not a number: 'abc'",
+                                           "not a number: 'lots'", NULL};
+    json_array_foreach (page, i, r) {
+        json_t *was = json_array_get(first, i);
+        CHECK_STR_EQ(s(r, "key"), s(was, "key"));
+        json_t *refused = json_object_get(r, "refused");
+        if (fields[i] == NULL) {
+            CHECK(refused == NULL && json_array_size(json_object_get(r, "lines")) > 0);
+            continue;
+        }
+        CHECK_STR_EQ(s(refused, "field"), fields[i]);
+        CHECK_STR_CONTAINS(s(refused, "message"), messages[i]);
+        /* nothing a document could be made of */
+        CHECK(json_object_get(r, "lines") == NULL && json_object_get(r, "totals") == NULL &&
+              json_object_get(r, "billing") == NULL && json_object_get(r, "source") == NULL);
+        CHECK_STR_EQ(s(r, "status"), s(was, "status"));
+        CHECK_STR_EQ(s(r, "updated_at"), s(was, "updated_at"));
+    }
+    CHECK_STR_CONTAINS(s(json_object_get(json_array_get(page, 3), "refused"), "message"), bad_sku);
+    char line[160];
+    snprintf(line, sizeof(line), "order %s refused: grand_total: not a number: 'abc'",
+             s(json_array_get(first, 2), "key"));
+    CHECK_STR_CONTAINS(logged.data, line);
+
+    /* found by its number: the same refusal */
+    json_t *one = json_deep_copy(json_array_get(natives, 2));
+    answer_next_get("/rest/default/V1/orders",
+                    json_pack("{s:[o], s:i, s:{}}", "items", one, "total_count", 1, "search_criteria"));
+    json_t *found = NULL;
+    CHECK_INT_EQ(op_find(ep, "order", "number", s(json_array_get(first, 2), "key"), &found, &err), FERRY_OK);
+    CHECK_STR_EQ(s(json_object_get(found, "refused"), "field"), "grand_total");
+    json_decref(found);
+    /* decoding alone (from_native) is a record error naming the field */
+    json_t *rec = NULL;
+    ferry_error_clear(&err);
+    CHECK_INT_EQ(ep->plugin->desc->from_native(ep->conn, "order", json_array_get(natives, 1), &rec, &err),
+                 FERRY_RECORD_ERROR);
+    CHECK(rec == NULL);
+    CHECK_STR_EQ(err.field, "items");
+    free(bad_sku);
+    json_decref(natives);
+    json_decref(page);
+    json_decref(next);
+    json_decref(first);
+    json_decref(cursor);
+    ferry_endpoint_close(ep);
+}
+
 TEST(order_comment_changes_the_status_when_magento_allows_it)
 {
     ferry_error err;
@@ -935,6 +1014,114 @@ TEST(order_comment_changes_the_status_when_magento_allows_it)
                  FERRY_RECORD_ERROR);
     CHECK_INT_EQ(op_create(ep, "order_comment", "{\"order_id\": 1}", &created, &err), FERRY_RECORD_ERROR);
     CHECK_STR_EQ(err.field, "comment");
+    ferry_endpoint_close(ep);
+}
+
+/* How many comments with exactly `text` order `id` has in the emulator's state (orders changed since the seed). */
+static int comments_in_emulator(const char *id, const char *text)
+{
+    json_t *state = emu_state();
+    int n = 0;
+    size_t i, j;
+    json_t *o, *h;
+    json_array_foreach (json_object_get(json_object_get(json_object_get(state, "store"), "orders"), "changed_orders"),
+                        i, o) {
+        if (json_integer_value(json_object_get(o, "entity_id")) != atoll(id)) {
+            continue;
+        }
+        json_array_foreach (json_object_get(o, "status_histories"), j, h) {
+            n += s(h, "comment") != NULL && strcmp(s(h, "comment"), text) == 0;
+        }
+    }
+    json_decref(state);
+    return n;
+}
+
+/*
+ * An owed comment ("retry": true, its earlier write may have arrived) is
+ * looked for first: there already, it is not added again; not there, it is
+ * written.  A normal comment is one request.
+ */
+TEST(owed_comment_is_written_exactly_once)
+{
+    ferry_error err;
+    ferry_endpoint *ep = open_conn("comments-owed", NULL, &err);
+    const json_t *target = json_array_get(all_orders, 4);
+    REQUIRE(target != NULL);
+    const char *id = s(target, "id");
+    char rec[512];
+    json_t *created = NULL;
+
+    /* written, but the answer was lost: the retry finds it and writes nothing */
+    snprintf(rec, sizeof(rec), "{\"order_id\": %s, \"comment\": \"ferry: sent as invoice 77 (lost answer)\"}", id);
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
+    json_decref(created);
+    CHECK_INT_EQ(comments_in_emulator(id, "ferry: sent as invoice 77 (lost answer)"), 1);
+    emu_admin("/_emulator/requests/reset", NULL);
+    snprintf(rec, sizeof(rec),
+             "{\"order_id\": %s, \"comment\": \"ferry: sent as invoice 77 (lost answer)\", \"retry\": true}", id);
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
+    CHECK(json_is_true(json_object_get(created, "existing")));
+    CHECK_STR_EQ(s(created, "id"), id);
+    json_decref(created);
+    CHECK_INT_EQ(comments_in_emulator(id, "ferry: sent as invoice 77 (lost answer)"), 1);
+    CHECK_STR_CONTAINS(logged.data, "has the comment already");
+
+    /* owed, and not there (the first request never arrived): written once */
+    snprintf(rec, sizeof(rec),
+             "{\"order_id\": %s, \"comment\": \"ferry: sent as invoice 78 (never arrived)\", \"retry\": true}", id);
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
+    CHECK(json_object_get(created, "existing") == NULL);
+    json_decref(created);
+    CHECK_INT_EQ(comments_in_emulator(id, "ferry: sent as invoice 78 (never arrived)"), 1);
+
+    /* a list of comments that is no list: not written blindly */
+    char route[128];
+    snprintf(route, sizeof(route), "/V1/orders/%s/comments", id);
+    json_t *fault = json_pack("{s:s, s:s, s:i, s:i, s:{s:s}}", "route", route, "method", "GET", "status", 200, "count",
+                              1, "body", "unexpected", "shape");
+    char *text = json_dumps(fault, JSON_COMPACT);
+    emu_admin("/_emulator/faults", text);
+    free(text);
+    json_decref(fault);
+    snprintf(rec, sizeof(rec),
+             "{\"order_id\": %s, \"comment\": \"ferry: sent as invoice 79 (unknown)\", \"retry\": true}", id);
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_RETRY);
+    CHECK(created == NULL);
+    CHECK_INT_EQ(comments_in_emulator(id, "ferry: sent as invoice 79 (unknown)"), 0);
+    ferry_endpoint_close(ep);
+}
+
+/* A 200 whose body is not Magento's `true` is no proof of a write: a retry that may have been applied. */
+TEST(comment_answered_with_something_else_than_true_is_a_retry)
+{
+    ferry_error err;
+    ferry_endpoint *ep = open_conn("comments-malformed", NULL, &err);
+    const json_t *target = json_array_get(all_orders, 6);
+    REQUIRE(target != NULL);
+    const char *id = s(target, "id");
+    char route[128], rec[512];
+    snprintf(route, sizeof(route), "/V1/orders/%s/comments", id);
+    json_t *fault = json_pack("{s:s, s:s, s:i, s:i, s:{s:s, s:s}}", "route", route, "method", "POST", "status", 200,
+                              "count", 1, "body", "unexpected", "shape", "items", "not-a-list");
+    char *text = json_dumps(fault, JSON_COMPACT);
+    emu_admin("/_emulator/faults", text);
+    free(text);
+    json_decref(fault);
+    snprintf(rec, sizeof(rec), "{\"number\": \"%s\", \"comment\": \"ferry: sent as invoice 80\"}", s(target, "key"));
+    json_t *created = NULL;
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_RETRY);
+    CHECK(created == NULL);
+    CHECK(err.flags & FERRY_ERROR_MAYBE_APPLIED);
+    CHECK_STR_CONTAINS(err.message, s(target, "key"));
+    CHECK_STR_CONTAINS(err.message, "{\"unexpected\":\"shape\"");
+    CHECK_STR_CONTAINS(err.message, "instead of true");
+    /* the engine keeps it owed; the next run sends it with retry and it is written once */
+    snprintf(rec, sizeof(rec), "{\"number\": \"%s\", \"comment\": \"ferry: sent as invoice 80\", \"retry\": true}",
+             s(target, "key"));
+    CHECK_INT_EQ(op_create(ep, "order_comment", rec, &created, &err), FERRY_OK);
+    json_decref(created);
+    CHECK_INT_EQ(comments_in_emulator(id, "ferry: sent as invoice 80"), 1);
     ferry_endpoint_close(ep);
 }
 
@@ -1509,7 +1696,10 @@ int main(void)
     RUN_EMU_TEST(status_filter_and_since_reach_the_query);
     RUN_EMU_TEST(orders_are_found_by_number_and_id);
     RUN_EMU_TEST(order_lines_follow_the_configurable_bundle_grouped_rules);
+    RUN_EMU_TEST(bad_orders_of_a_page_are_refused_one_by_one);
     RUN_EMU_TEST(order_comment_changes_the_status_when_magento_allows_it);
+    RUN_EMU_TEST(owed_comment_is_written_exactly_once);
+    RUN_EMU_TEST(comment_answered_with_something_else_than_true_is_a_retry);
     RUN_EMU_TEST(customers_are_read_and_found_by_email_and_id);
     RUN_EMU_TEST(every_product_type_decodes);
     RUN_EMU_TEST(product_create_then_update_respects_create_only_fields);

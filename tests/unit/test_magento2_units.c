@@ -595,6 +595,107 @@ TEST(bundle_grouped_free_and_discount_lines_follow_the_rules)
     json_decref(bad);
 }
 
+/* Decoding `native` is refused with a FERRY_RECORD_ERROR naming `field`, its message containing `message`. */
+static void check_refused(json_t *native, const char *field, const char *message)
+{
+    ferry_error err;
+    ferry_error_clear(&err);
+    json_t *o = m2_order_decode(native, -1, &err);
+    CHECK(o == NULL);
+    CHECK_INT_EQ(err.status, FERRY_RECORD_ERROR);
+    CHECK_STR_EQ(err.field, field);
+    CHECK_STR_CONTAINS(err.message, message);
+    json_decref(o);
+}
+
+TEST(orders_without_items_or_with_unreadable_amounts_are_refused)
+{
+    json_t *good = json_loads(synthetic_order, 0, NULL);
+    REQUIRE(good != NULL);
+    json_t *o;
+    ferry_error err;
+
+    /* no items at all, an empty list, something else than a list: never a shipping-only document */
+    json_t *n = json_deep_copy(good);
+    json_object_del(n, "items");
+    check_refused(n, "items", "the order has no items");
+    json_object_set_new(n, "items", json_array());
+    check_refused(n, "items", "the order has no items");
+    json_object_set_new(n, "items", json_null());
+    check_refused(n, "items", "the order has no items");
+    json_object_set_new(n, "items", json_string("x"));
+    check_refused(n, "items", "not a list of items");
+    json_object_set_new(n, "items", json_pack("[i]", 42));
+    check_refused(n, "items[0]", "not an item object");
+    json_decref(n);
+
+    /* an order amount that is no number is refused, never read as 0.00 */
+    n = json_deep_copy(good);
+    json_object_set_new(n, "grand_total", json_string("abc"));
+    check_refused(n, "grand_total", "not a number: 'abc'");
+    json_object_set_new(n, "grand_total", json_true());
+    check_refused(n, "grand_total", "not a number: true");
+    json_object_set_new(n, "grand_total", json_real(1e20));
+    check_refused(n, "grand_total", "out of range");
+    /* a long value is cut for the message, never inside a character */
+    json_object_set_new(n, "grand_total",
+                        json_string("\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5x"
+                                    "\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5"
+                                    "\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5\xc3\xa5"));
+    check_refused(n, "grand_total", "...'");
+    ferry_error_clear(&err);
+    CHECK(m2_order_decode(n, -1, &err) == NULL);
+    json_t *shown = json_string(err.message);
+    CHECK(shown != NULL);
+    json_decref(shown);
+    json_object_del(n, "grand_total"); /* Magento always sends it */
+    check_refused(n, "grand_total", "missing");
+    json_object_set_new(n, "grand_total", json_integer(232));
+    json_object_set_new(n, "shipping_tax_amount", json_pack("{s:i}", "x", 1));
+    check_refused(n, "shipping_tax_amount", "not a number: {\"x\":1}");
+    json_decref(n);
+
+    /* a row's quantity or price, named with the row and its SKU */
+    n = json_deep_copy(good);
+    json_t *row = json_array_get(json_object_get(n, "items"), 3);
+    json_object_set_new(row, "qty_ordered", json_string("lots"));
+    check_refused(n, "items[3].qty_ordered", "not a number: 'lots' (item COFFEE-DARK-500)");
+    json_object_del(row, "qty_ordered");
+    check_refused(n, "items[3].qty_ordered", "missing (item COFFEE-DARK-500)");
+    json_object_set_new(row, "qty_ordered", json_integer(2));
+    json_object_set_new(row, "price", json_pack("{s:i}", "x", 1));
+    check_refused(n, "items[3].price", "not a number");
+    json_object_set_new(row, "price", json_integer(50));
+    json_object_set_new(row, "tax_percent", json_string("12%"));
+    check_refused(n, "items[3].tax_percent", "not a number: '12%'");
+    json_decref(n);
+
+    /* the applied taxes' rates */
+    n = json_deep_copy(good);
+    json_object_set_new(json_array_get(m2_path(n, "extension_attributes", "applied_taxes", NULL), 0), "percent",
+                        json_string("high"));
+    check_refused(n, "extension_attributes.applied_taxes[0].percent", "not a number: 'high'");
+    json_decref(n);
+
+    /* numeric strings are numbers; null or absent where Magento leaves a member out is still 0 or unknown */
+    n = json_deep_copy(good);
+    json_object_set_new(n, "grand_total", json_string("232.5000"));
+    json_object_set_new(n, "shipping_discount_amount", json_null());
+    json_object_del(n, "total_paid");
+    row = json_array_get(json_object_get(n, "items"), 3);
+    json_object_set_new(row, "qty_ordered", json_string("2"));
+    json_object_set_new(row, "discount_amount", json_null());
+    json_object_del(row, "row_total_incl_tax");
+    ferry_error_clear(&err);
+    o = m2_order_decode(n, -1, &err);
+    CHECK(o != NULL);
+    CHECK_STR_EQ(m2_str(json_object_get(o, "totals"), "grand_total"), "232.50");
+    CHECK_STR_EQ(m2_str(line_by_sku(o, "COFFEE-DARK-500"), "qty"), "2");
+    json_decref(o);
+    json_decref(n);
+    json_decref(good);
+}
+
 /* ---- products ----------------------------------------------------------------------------------------------- */
 
 TEST(product_encodes_money_as_text_and_drops_create_only_fields)
@@ -846,6 +947,7 @@ int main(void)
     RUN_TEST(secrets_are_masked_in_messages);
     RUN_TEST(docs_sample_order_decodes_with_configurable_and_dynamic_bundle_lines);
     RUN_TEST(bundle_grouped_free_and_discount_lines_follow_the_rules);
+    RUN_TEST(orders_without_items_or_with_unreadable_amounts_are_refused);
     RUN_TEST(product_encodes_money_as_text_and_drops_create_only_fields);
     RUN_TEST(bundle_price_type_is_encoded_as_magento_price_type);
     RUN_TEST(product_decodes_configurable_grouped_and_bundle_parts);
