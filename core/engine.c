@@ -155,6 +155,19 @@ int ferry_run_settle(ferry_run *run, const char *key, const char *state, const c
     return rc;
 }
 
+int ferry_run_refused(const json_t *record, ferry_error *why)
+{
+    json_t *refused = json_object_get(record, "refused");
+    if (!json_is_object(refused)) {
+        return 0;
+    }
+    const char *field = json_string_value(json_object_get(refused, "field"));
+    const char *message = json_string_value(json_object_get(refused, "message"));
+    ferry_error_clear(why);
+    ferry_error_set(why, FERRY_RECORD_ERROR, field, "%s", message ? message : "the source could not read it");
+    return 1;
+}
+
 record_outcome ferry_run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
                               const json_t *record, const json_t *payload, const json_t *response, ferry_error *err)
 {

@@ -78,6 +78,12 @@ int ferry_run_map(ferry_run *run, const json_t *record, json_t **out, char *skip
 int ferry_run_settle(ferry_run *run, const char *key, const char *state, const char *target_id, const char *target_ref,
                      const char *source_hash, const char *reason, ferry_error *err);
 
+/*
+ * A record the source plugin read but refused to decode carries "refused": {"field", "message"} and
+ * nothing to map: 1 and *why (FERRY_RECORD_ERROR) to dead-letter it with, else 0.
+ */
+int ferry_run_refused(const json_t *record, ferry_error *why);
+
 /* Dead-letter a record with its stage, error and payloads; returns OUTCOME_DEAD (or STOP on store failure). */
 record_outcome ferry_run_dead(ferry_run *run, const char *key, const char *stage, const ferry_error *why,
                               const json_t *record, const json_t *payload, const json_t *response, ferry_error *err);

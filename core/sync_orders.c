@@ -1175,6 +1175,13 @@ static record_outcome orders_process(ferry_run *run, const json_t *record, ferry
         return rc == FERRY_OK ? OUTCOME_SKIPPED : OUTCOME_STOP;
     }
 
+    ferry_error refused;
+    if (ferry_run_refused(record, &refused)) {
+        /* the source refused to decode it (e.g. an order without items): nothing to map or send */
+        free(hash);
+        return ferry_run_dead(run, key, "read", &refused, record, NULL, NULL, err);
+    }
+
     json_t *mapped = NULL;
     char skip_reason[512] = "";
     int rc = ferry_run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);

@@ -478,6 +478,12 @@ static record_outcome records_process(ferry_run *run, const json_t *record, ferr
         free(hash);
         return outcome;
     }
+    ferry_error refused;
+    if (ferry_run_refused(record, &refused)) {
+        free(hash);
+        free(prev_payload);
+        return ferry_run_dead(run, key, "read", &refused, record, NULL, NULL, err);
+    }
     json_t *mapped = NULL;
     char skip_reason[512] = "";
     int rc = ferry_run_map(run, record, &mapped, skip_reason, sizeof(skip_reason), err);

@@ -293,6 +293,42 @@ class AnswersThatAreNoDocument(unittest.TestCase):
         self._rounding_run(status=500, body=None)
 
 
+@unittest.skipUnless(ferrytest.have_plugins(), "magento2.so and eaccounting.so are not built")
+class OrdersTheShopSendsBroken(unittest.TestCase):
+    """An order in a Magento page that cannot be read (no items, an amount that is no number): it is
+    dead-lettered at stage read naming the field, nothing is booked from it, and the rest of the page
+    is synced."""
+
+    def run_with(self, change):
+        env = ferrytest.Env(orders=20, seed=3)
+        try:
+            page = sorted(env.magento_orders().values(), key=lambda o: (o["updated_at"], o["entity_id"]))
+            broken = next(o for o in page if o["status"] in ("processing", "complete"))
+            change(broken)
+            env.m2.admin("POST", "faults", {"route": "/V1/orders", "method": "GET", "count": 1, "status": 200,
+                                            "body": {"items": page, "total_count": len(page), "search_criteria": {}}})
+            code, summary, p = env.run()
+            self.assertIn(code, (0, 1), p.stdout + p.stderr)
+            n = broken["increment_id"]
+            dead = {d["key"]: d for d in env.dead()}
+            self.assertIn(n, dead)
+            self.assertEqual(env.documents_by_ref().get(n, []), [])
+            self.assertGreater(summary["synced"], 0)
+            return dead[n], env.sql("SELECT stage FROM dead_letters WHERE source_key=?", n)[0][0]
+        finally:
+            env.close()
+
+    def test_an_order_without_items_is_dead_lettered_naming_items(self):
+        letter, stage = self.run_with(lambda o: o.pop("items"))
+        self.assertEqual(stage, "read")
+        self.assertIn("field items: the order has no items", letter["message"])
+
+    def test_a_total_that_is_no_number_is_dead_lettered_naming_it(self):
+        letter, stage = self.run_with(lambda o: o.update(grand_total="abc"))
+        self.assertEqual(stage, "read")
+        self.assertIn("field grand_total: not a number: 'abc'", letter["message"])
+
+
 # ---- 2. status_after_sync -----------------------------------------------------------------------------
 
 STATUS_PROCESSING = 711   # 000001011, state processing: "exported" is a status of that state
