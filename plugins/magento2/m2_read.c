@@ -46,8 +46,15 @@ static int walk_items(ferry_conn *c, const m2_listing *l, m2_cursor *cur, const 
     size_t i;
     json_t *native;
     json_array_foreach (items, i, native) {
-        const char *ts = m2_str(native, l->ts_field);
         long long id = m2_json_int(native, l->native_id, -1);
+        if (!json_is_object(native) || id < 0) {
+            /* nothing to name it by, so nothing to dead-letter: say so and read on (it used to look like a
+             * record before the cursor and end the read) */
+            c->host->log(c->hc, FERRY_LOG_WARN, "magento2: entry %zu of the %s page has no %s (not a record); left out",
+                         i, l->entity, l->native_id);
+            continue;
+        }
+        const char *ts = m2_str(native, l->ts_field);
         int verdict = m2_cursor_accept(cur, ts ? ts : "1970-01-01 00:00:00", id);
         if (verdict == M2_CURSOR_STALE) {
             *stale = 1;

@@ -323,6 +323,23 @@ class OrdersTheShopSendsBroken(unittest.TestCase):
         self.assertEqual(stage, "read")
         self.assertIn("field items: the order has no items", letter["message"])
 
+    def test_a_page_entry_that_is_no_order_is_left_out_and_the_page_read_on(self):
+        env = ferrytest.Env(orders=20, seed=3)
+        try:
+            page = sorted(env.magento_orders().values(), key=lambda o: (o["updated_at"], o["entity_id"]))
+            env.m2.admin("POST", "faults", {"route": "/V1/orders", "method": "GET", "count": 1, "status": 200,
+                                            "body": {"items": [42] + page, "total_count": len(page) + 1,
+                                                     "search_criteria": {}}})
+            code, summary, p = env.run()
+            self.assertEqual(code, 0, p.stdout + p.stderr)
+            self.assertIn("entry 0 of the order page has no entity_id (not a record); left out", p.stderr)
+            docs = env.documents_by_ref()
+            for n, o in env.magento_orders().items():
+                if o["status"] in ("processing", "complete") and env.idmap(n)["state"] != "dead":
+                    self.assertEqual(len(docs.get(n, [])), 1, n)
+        finally:
+            env.close()
+
     def test_a_total_that_is_no_number_is_dead_lettered_naming_it(self):
         letter, stage = self.run_with(lambda o: o.update(grand_total="abc"))
         self.assertEqual(stage, "read")
